@@ -1,0 +1,100 @@
+"""The documented tables (docs/DATA_MODEL.md) and their migrations.
+
+DDL is written in a portable subset (types that PostgreSQL and Spark also have: BIGINT, VARCHAR, DOUBLE,
+BOOLEAN, TIMESTAMP, UUID/JSON map to text where missing). Timestamps are UTC, stored without zone.
+Each migration is applied once and recorded in ``meta``; a workspace made by a newer ordito is refused.
+"""
+
+from __future__ import annotations
+
+from .base import Engine
+
+SCHEMA_VERSION = 1
+
+_V1 = [
+    """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
+    # One row per ingest run (a file, a folder's silo, or a batch of live API messages).
+    """CREATE TABLE IF NOT EXISTS ingest_runs (
+        run_id BIGINT PRIMARY KEY, source VARCHAR NOT NULL, kind VARCHAR NOT NULL, path VARCHAR,
+        mapping VARCHAR, mapping_sha VARCHAR, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP,
+        rows_in BIGINT, events_new BIGINT, duplicates BIGINT, quarantined BIGINT,
+        first_seq BIGINT, last_seq BIGINT, status VARCHAR NOT NULL, message VARCHAR)""",
+    # Append-only canonical events. seq is the ingest sequence (monotonic); event_id is the key of
+    # idempotency: md5(source || chr(31) || source_key) as a UUID.
+    """CREATE TABLE IF NOT EXISTS events (
+        seq BIGINT NOT NULL, event_id UUID NOT NULL, source VARCHAR NOT NULL, source_key VARCHAR NOT NULL,
+        run_id BIGINT NOT NULL, channel VARCHAR NOT NULL, type VARCHAR NOT NULL,
+        occurred_at TIMESTAMP NOT NULL, received_at TIMESTAMP NOT NULL,
+        department VARCHAR, agent_id VARCHAR, queue VARCHAR, thread_id VARCHAR, direction VARCHAR,
+        text VARCHAR, language VARCHAR, value DOUBLE, currency VARCHAR, traits JSON, properties JSON)""",
+    # Identifiers as written on each event (raw), with the phone region to read them in.
+    """CREATE TABLE IF NOT EXISTS event_identifiers (
+        seq BIGINT NOT NULL, kind VARCHAR NOT NULL, namespace VARCHAR NOT NULL, raw VARCHAR NOT NULL,
+        region VARCHAR NOT NULL)""",
+    # Rejected input. Nothing rejected is dropped: raw keeps the record (raw_bytes when not UTF-8).
+    """CREATE TABLE IF NOT EXISTS quarantine (
+        quarantine_id UUID NOT NULL, run_id BIGINT NOT NULL, source VARCHAR NOT NULL,
+        source_key VARCHAR NOT NULL, reason VARCHAR NOT NULL, detail VARCHAR, raw VARCHAR, raw_bytes BLOB,
+        quarantined_at TIMESTAMP NOT NULL)""",
+    # Live API write keys (stored hashed) and the source name they write as.
+    """CREATE TABLE IF NOT EXISTS write_keys (
+        key_sha VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, label VARCHAR, created_at TIMESTAMP NOT NULL,
+        revoked_at TIMESTAMP)""",
+    # --- identity ---
+    # Cache of normalisation: one row per distinct (kind, namespace, raw, region) ever seen.
+    """CREATE TABLE IF NOT EXISTS identifier_norm (
+        kind VARCHAR NOT NULL, namespace VARCHAR NOT NULL, raw VARCHAR NOT NULL, region VARCHAR NOT NULL,
+        value VARCHAR, valid BOOLEAN NOT NULL, reason VARCHAR)""",
+    # Normalised identifiers (graph nodes). status: active | shared | invalid.
+    """CREATE TABLE IF NOT EXISTS identifiers (
+        identifier_id BIGINT NOT NULL, kind VARCHAR NOT NULL, value VARCHAR NOT NULL,
+        first_seen TIMESTAMP, last_seen TIMESTAMP, n_events BIGINT NOT NULL DEFAULT 0,
+        status VARCHAR NOT NULL DEFAULT 'active', status_reason VARCHAR, status_detail JSON,
+        updated_seq BIGINT)""",
+    # Normalised identifiers on each event.
+    """CREATE TABLE IF NOT EXISTS event_links (seq BIGINT NOT NULL, identifier_id BIGINT NOT NULL)""",
+    # Why two identifiers belong together: the rule, its score (1.0 deterministic), the evidence.
+    """CREATE TABLE IF NOT EXISTS identity_links (
+        a BIGINT NOT NULL, b BIGINT NOT NULL, rule VARCHAR NOT NULL, score DOUBLE NOT NULL,
+        evidence_seq BIGINT, n_events BIGINT NOT NULL, first_seen TIMESTAMP, last_seen TIMESTAMP)""",
+    # The resolved person of every (non-shared) identifier.
+    """CREATE TABLE IF NOT EXISTS identity_map (
+        identifier_id BIGINT NOT NULL, customer_key VARCHAR NOT NULL, since TIMESTAMP NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS customers (
+        customer_key VARCHAR PRIMARY KEY, status VARCHAR NOT NULL, merged_into VARCHAR,
+        created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, display_name VARCHAR,
+        n_identifiers BIGINT, n_events BIGINT, first_seen TIMESTAMP, last_seen TIMESTAMP)""",
+    # Every change of the identity graph: create, merge, split, shared, attach. Reversible by replay.
+    """CREATE TABLE IF NOT EXISTS identity_changes (
+        change_id BIGINT NOT NULL, at TIMESTAMP NOT NULL, run_seq BIGINT, action VARCHAR NOT NULL,
+        customer_key VARCHAR, other_key VARCHAR, identifier_id BIGINT, reason VARCHAR, detail JSON)""",
+    # The customer of every event (NULL customer_key: only shared identifiers; candidates in detail).
+    """CREATE TABLE IF NOT EXISTS event_customer (
+        seq BIGINT NOT NULL, customer_key VARCHAR, via_identifier_id BIGINT, ambiguous BOOLEAN NOT NULL)""",
+    # Watermarks of incremental stages.
+    """CREATE TABLE IF NOT EXISTS stage_state (
+        stage VARCHAR PRIMARY KEY, watermark_seq BIGINT NOT NULL, updated_at TIMESTAMP NOT NULL)""",
+]
+
+MIGRATIONS: dict[int, list[str]] = {1: _V1}
+
+
+def migrate(engine: Engine) -> int:
+    """Bring the workspace schema to :data:`SCHEMA_VERSION`. Returns the version found before."""
+    from ..errors import ConfigError
+
+    engine.execute(_V1[0])
+    row = engine.one("SELECT value FROM meta WHERE key = 'schema_version'")
+    found = int(row[0]) if row else 0
+    if found > SCHEMA_VERSION:
+        raise ConfigError(
+            f"This workspace has schema version {found}; this ordito knows up to {SCHEMA_VERSION}. "
+            "Upgrade ordito to open it."
+        )
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        for stmt in MIGRATIONS[version]:
+            engine.execute(stmt)
+        engine.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)]
+        )
+    return found
