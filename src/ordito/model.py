@@ -45,23 +45,61 @@ NAMESPACED_KINDS = frozenset({IdentifierKind.CUSTOMER_ID, IdentifierKind.LOYALTY
 EVENT_TYPES = frozenset(
     {
         # web / app
-        "page_view", "screen_view", "search", "login", "login_failed", "signup", "form_submitted",
-        "form_error", "contact_page", "add_to_cart", "cart_abandoned", "checkout_started", "identify",
-        "track", "alias", "group",
+        "page_view",
+        "screen_view",
+        "search",
+        "login",
+        "login_failed",
+        "signup",
+        "form_submitted",
+        "form_error",
+        "contact_page",
+        "add_to_cart",
+        "cart_abandoned",
+        "checkout_started",
+        "identify",
+        "track",
+        "alias",
+        "group",
         # orders
-        "order_placed", "order_shipped", "order_delivered", "delivery_failed", "order_cancelled",
-        "order_returned", "refund_issued",
+        "order_placed",
+        "order_shipped",
+        "order_delivered",
+        "delivery_failed",
+        "order_cancelled",
+        "order_returned",
+        "refund_issued",
         # contact centre
-        "call_started", "call_transferred", "call_abandoned", "call_ended", "ivr",
+        "call_started",
+        "call_transferred",
+        "call_abandoned",
+        "call_ended",
+        "ivr",
         # chat / email / sms
-        "chat_started", "chat_message", "chat_ended", "chat_abandoned", "email_received", "email_sent",
-        "sms_received", "sms_sent",
+        "chat_started",
+        "chat_message",
+        "chat_ended",
+        "chat_abandoned",
+        "email_received",
+        "email_sent",
+        "sms_received",
+        "sms_sent",
         # CRM
-        "ticket_opened", "ticket_updated", "ticket_transferred", "ticket_resolved", "ticket_reopened",
+        "ticket_opened",
+        "ticket_updated",
+        "ticket_transferred",
+        "ticket_resolved",
+        "ticket_reopened",
         "ticket_closed",
         # store, survey, social
-        "store_visit", "store_purchase", "store_return", "service_desk", "survey_response",
-        "review_posted", "social_post", "social_message",
+        "store_visit",
+        "store_purchase",
+        "store_return",
+        "service_desk",
+        "survey_response",
+        "review_posted",
+        "social_post",
+        "social_message",
     }
 )
 
@@ -69,12 +107,31 @@ DIRECTIONS = frozenset({"inbound", "outbound", "internal"})
 
 #: Person attributes a record may carry (used for display now and probabilistic linking later).
 TRAIT_FIELDS = (
-    "name", "first_name", "last_name", "birth_date", "address", "postcode", "city", "country", "language",
-    "gender", "company",
+    "name",
+    "first_name",
+    "last_name",
+    "birth_date",
+    "address",
+    "postcode",
+    "city",
+    "country",
+    "language",
+    "gender",
+    "company",
 )
 
 #: Canonical event fields a mapping may fill (besides identifiers and traits).
 EVENT_FIELDS = (
-    "source_key", "channel", "type", "occurred_at", "department", "agent_id", "queue", "thread_id",
-    "direction", "text", "language", "value", "currency",
+    "channel",
+    "type",
+    "occurred_at",
+    "department",
+    "agent_id",
+    "queue",
+    "thread_id",
+    "direction",
+    "text",
+    "language",
+    "value",
+    "currency",
 )

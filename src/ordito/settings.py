@@ -22,16 +22,31 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("workspace", "ORDITO_WORKSPACE", "./ordito.duckdb",
-            "Workspace file (a DuckDB database). `--workspace` wins over the variable."),
-    Setting("threads", "ORDITO_THREADS", "0",
-            "Engine threads; 0 lets DuckDB use every core."),
-    Setting("memory_limit", "ORDITO_MEMORY_LIMIT", "",
-            "Engine memory limit such as '6GB'; empty keeps DuckDB's default (80% of RAM)."),
-    Setting("max_field_bytes", "ORDITO_MAX_FIELD_BYTES", "1048576",
-            "A field longer than this (bytes) sends its record to quarantine."),
-    Setting("real_data", "ORDITO_REAL_DATA", "../shared/data",
-            "Folder with the real public data sets used by tests and benchmarks."),
+    Setting(
+        "workspace",
+        "ORDITO_WORKSPACE",
+        "./ordito.duckdb",
+        "Workspace file (a DuckDB database). `--workspace` wins over the variable.",
+    ),
+    Setting("threads", "ORDITO_THREADS", "0", "Engine threads; 0 lets DuckDB use every core."),
+    Setting(
+        "memory_limit",
+        "ORDITO_MEMORY_LIMIT",
+        "",
+        "Engine memory limit such as '6GB'; empty keeps DuckDB's default (80% of RAM).",
+    ),
+    Setting(
+        "max_field_bytes",
+        "ORDITO_MAX_FIELD_BYTES",
+        "1048576",
+        "A field longer than this (bytes) sends its record to quarantine.",
+    ),
+    Setting(
+        "real_data",
+        "ORDITO_REAL_DATA",
+        "../shared/data",
+        "Folder with the real public data sets used by tests and benchmarks.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -47,7 +62,9 @@ def get_int(name: str) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise ConfigError(f"Setting {name!r} ({_BY_NAME[name].env}) has value {raw!r}: not an integer") from None
+        raise ConfigError(
+            f"Setting {name!r} ({_BY_NAME[name].env}) has value {raw!r}: not an integer"
+        ) from None
 
 
 def resolve_workspace(path: str | os.PathLike[str] | None = None) -> Path:

@@ -51,7 +51,9 @@ class Engine(ABC):
         except OrditoError:
             raise
         except Exception as exc:
-            raise StoreError(f"{type(exc).__name__}: {exc}\n--- statement ---\n{sql.strip()}", sql=sql) from exc
+            raise StoreError(
+                f"{type(exc).__name__}: {exc}\n--- statement ---\n{sql.strip()}", sql=sql
+            ) from exc
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%.1f ms\n%s", (time.perf_counter() - t0) * 1000, sql.strip())
         return rows or []
@@ -63,7 +65,9 @@ class Engine(ABC):
         except OrditoError:
             raise
         except Exception as exc:
-            raise StoreError(f"{type(exc).__name__}: {exc}\n--- statement ---\n{sql.strip()}", sql=sql) from exc
+            raise StoreError(
+                f"{type(exc).__name__}: {exc}\n--- statement ---\n{sql.strip()}", sql=sql
+            ) from exc
 
     def one(self, sql: str, params: Params = None) -> tuple[Any, ...] | None:
         rows = self.execute(sql, params)

@@ -26,11 +26,13 @@ _V1 = [
         run_id BIGINT NOT NULL, channel VARCHAR NOT NULL, type VARCHAR NOT NULL,
         occurred_at TIMESTAMP NOT NULL, received_at TIMESTAMP NOT NULL,
         department VARCHAR, agent_id VARCHAR, queue VARCHAR, thread_id VARCHAR, direction VARCHAR,
-        text VARCHAR, language VARCHAR, value DOUBLE, currency VARCHAR, traits JSON, properties JSON)""",
+        text VARCHAR, language VARCHAR, value DOUBLE, currency VARCHAR,
+        identifiers STRUCT(kind VARCHAR, namespace VARCHAR, raw VARCHAR, region VARCHAR)[],
+        traits JSON, properties JSON)""",
     # Identifiers as written on each event (raw), with the phone region to read them in.
-    """CREATE TABLE IF NOT EXISTS event_identifiers (
-        seq BIGINT NOT NULL, kind VARCHAR NOT NULL, namespace VARCHAR NOT NULL, raw VARCHAR NOT NULL,
-        region VARCHAR NOT NULL)""",
+    """CREATE OR REPLACE VIEW event_identifiers AS
+        SELECT seq, i.kind AS kind, i.namespace AS namespace, i.raw AS raw, i.region AS region
+        FROM (SELECT seq, unnest(identifiers) AS i FROM events)""",
     # Rejected input. Nothing rejected is dropped: raw keeps the record (raw_bytes when not UTF-8).
     """CREATE TABLE IF NOT EXISTS quarantine (
         quarantine_id UUID NOT NULL, run_id BIGINT NOT NULL, source VARCHAR NOT NULL,
@@ -66,7 +68,7 @@ _V1 = [
         n_identifiers BIGINT, n_events BIGINT, first_seen TIMESTAMP, last_seen TIMESTAMP)""",
     # Every change of the identity graph: create, merge, split, shared, attach. Reversible by replay.
     """CREATE TABLE IF NOT EXISTS identity_changes (
-        change_id BIGINT NOT NULL, at TIMESTAMP NOT NULL, run_seq BIGINT, action VARCHAR NOT NULL,
+        change_id BIGINT NOT NULL, changed_at TIMESTAMP NOT NULL, run_seq BIGINT, action VARCHAR NOT NULL,
         customer_key VARCHAR, other_key VARCHAR, identifier_id BIGINT, reason VARCHAR, detail JSON)""",
     # The customer of every event (NULL customer_key: only shared identifiers; candidates in detail).
     """CREATE TABLE IF NOT EXISTS event_customer (
@@ -94,7 +96,5 @@ def migrate(engine: Engine) -> int:
     for version in range(found + 1, SCHEMA_VERSION + 1):
         for stmt in MIGRATIONS[version]:
             engine.execute(stmt)
-        engine.execute(
-            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)]
-        )
+        engine.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)])
     return found

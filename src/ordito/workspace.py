@@ -1,0 +1,81 @@
+"""The Python API: ``ordito.Workspace(path)`` opens (or creates) a workspace.
+
+Examples:
+    >>> import ordito
+    >>> ws = ordito.Workspace("demo/ordito.duckdb")            # doctest: +SKIP
+    >>> ws.ingest("demo/company")                              # doctest: +SKIP
+    >>> ws.resolve()                                           # doctest: +SKIP
+    >>> ws.customer("+39 333 123 4567").timeline()             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from . import settings
+from .sources.ingest import Ingestor, IngestResult, plan
+from .store.duckdb import DuckDBEngine
+from .store.schema import migrate
+
+
+class Workspace:
+    """One workspace: a DuckDB file holding events, identities and everything derived from them.
+
+    Args:
+        path: the workspace file; None uses ``ORDITO_WORKSPACE`` or ``./ordito.duckdb``.
+        read_only: open without the write lock (several readers may share a file nobody writes).
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> None:
+        self.path = settings.resolve_workspace(path)
+        self.engine = DuckDBEngine(self.path, read_only=read_only)
+        if not read_only:
+            migrate(self.engine)
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.engine.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.path)!r})"
+
+    # --- ingest ----------------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        source: str | None = None,
+        mapping: str | os.PathLike[str] | list[str | os.PathLike[str]] | None = None,
+        progress: Callable[[str, int, int, float | None], None] | None = None,
+    ) -> IngestResult:
+        """Ingest a file or a folder. A demo company folder is read whole with the built-in mappings."""
+        maps: list[str | Path] = []
+        if mapping is not None:
+            items = mapping if isinstance(mapping, list) else [mapping]
+            maps = [Path(m) for m in items]
+        p = plan(Path(path), source=source, mappings=maps)
+        return Ingestor(self.engine, progress=progress).run(p)
+
+    # --- queries ---------------------------------------------------------------------------------
+
+    def sql(self, query: str, params: Any = None) -> list[tuple[Any, ...]]:
+        """Run a read query on the workspace (for notebooks and scripts)."""
+        return self.engine.execute(query, params)
+
+    def table(self, query: str, params: Any = None) -> Any:
+        """Run a query and return a pyarrow.Table (``.to_pandas()`` for pandas)."""
+        return self.engine.arrow(query, params)
