@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from . import settings
+from .identity.resolve import Resolver, ResolveResult
 from .sources.ingest import Ingestor, IngestResult, plan
 from .store.duckdb import DuckDBEngine
 from .store.schema import migrate
@@ -69,6 +70,14 @@ class Workspace:
             maps = [Path(m) for m in items]
         p = plan(Path(path), source=source, mappings=maps)
         return Ingestor(self.engine, progress=progress).run(p)
+
+    # --- identity --------------------------------------------------------------------------------
+
+    def resolve(
+        self, *, full: bool = False, progress: Callable[[str, float], None] | None = None
+    ) -> ResolveResult:
+        """Resolve identities of the events ingested since the last run (all events with ``full``)."""
+        return Resolver(self.engine, progress).run(full=full)
 
     # --- queries ---------------------------------------------------------------------------------
 

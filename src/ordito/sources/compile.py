@@ -16,8 +16,9 @@ import sqlglot.expressions as sx
 from ..errors import MappingError
 from ..model import DIRECTIONS, Channel
 from ..store.duckdb import DuckDBEngine
+from ..store.sqlutil import lit, q
 from .mapping import FieldSpec, Mapping, expr_columns, referenced_columns
-from .readers import Relation, describe_type, json_path_sql, lit, q
+from .readers import Relation, describe_type, json_path_sql
 
 _TS_TYPES = ("TIMESTAMP", "DATE", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S")
 _OFFSET_RE = r"(Z|z|[+-]\d{2}(:?\d{2})?)$"

@@ -18,9 +18,10 @@ import pyarrow as pa
 from .. import settings
 from ..errors import InputError, MappingError, OrditoError
 from ..store.duckdb import DuckDBEngine
+from ..store.sqlutil import lit
 from .compile import Compiler
 from .mapping import Mapping, builtin_mappings, load_mapping
-from .readers import PROBES, READERS, Reject, Relation, lit
+from .readers import PROBES, READERS, Reject, Relation
 
 ProgressFn = Callable[[str, float | None], None]
 

@@ -20,19 +20,10 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..store.duckdb import DuckDBEngine
+from ..store.sqlutil import lit, q
 from .mapping import Mapping
 
 MAX_LINE = 64 * 1024 * 1024  # a record longer than this is rejected by the parser (then quarantined)
-
-
-def q(name: str) -> str:
-    """Quote an SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def lit(value: str) -> str:
-    """An SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 @dataclass

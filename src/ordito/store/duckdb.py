@@ -79,8 +79,10 @@ class DuckDBEngine(Engine):
             return None
 
     def _arrow(self, sql: str, params: Params) -> pa.Table:
-        cur = self._con.execute(sql, params) if params is not None else self._con.execute(sql)
-        return cur.to_arrow_table()
+        rel = self._con.sql(sql, params=params) if params is not None else self._con.sql(sql)
+        if rel is None:
+            return pa.table({})
+        return rel.to_arrow_table()
 
     def register(self, name: str, table: pa.Table) -> None:
         self._con.register(name, table)

@@ -49,7 +49,7 @@ _V1 = [
         value VARCHAR, valid BOOLEAN NOT NULL, reason VARCHAR)""",
     # Normalised identifiers (graph nodes). status: active | shared | invalid.
     """CREATE TABLE IF NOT EXISTS identifiers (
-        identifier_id BIGINT NOT NULL, kind VARCHAR NOT NULL, value VARCHAR NOT NULL,
+        identifier_id BIGINT NOT NULL, kind VARCHAR NOT NULL, namespace VARCHAR NOT NULL, value VARCHAR NOT NULL,
         first_seen TIMESTAMP, last_seen TIMESTAMP, n_events BIGINT NOT NULL DEFAULT 0,
         status VARCHAR NOT NULL DEFAULT 'active', status_reason VARCHAR, status_detail JSON,
         updated_seq BIGINT)""",
