@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .base import Engine
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _V1 = [
     """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
@@ -78,7 +78,10 @@ _V1 = [
         stage VARCHAR PRIMARY KEY, watermark_seq BIGINT NOT NULL, updated_at TIMESTAMP NOT NULL)""",
 ]
 
-MIGRATIONS: dict[int, list[str]] = {1: _V1}
+# v2: a write key names the namespace of its userId values (customer_id identifiers); NULL = the source.
+_V2 = ["ALTER TABLE write_keys ADD COLUMN IF NOT EXISTS user_namespace VARCHAR"]
+
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2}
 
 
 def migrate(engine: Engine) -> int:
