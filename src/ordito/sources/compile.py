@@ -52,7 +52,7 @@ class Compiler:
     def colref(self, name: str, as_json: bool = False) -> str:
         if self.rel.json_paths:
             fn = "json_extract" if as_json else "json_extract_string"
-            return f"{fn}(_s._raw, {lit(json_path_sql(name))})"
+            return f"{fn}(_s._json, {lit(json_path_sql(name))})"
         if name in self.rel.columns or "." not in name:
             return f"_s.{q(name)}"
         return "_s." + ".".join(q(p) for p in name.split("."))
@@ -65,6 +65,10 @@ class Compiler:
                 missing.append(f"{col!r} (used by {', '.join(sorted(where))})")
         if missing:
             avail = ", ".join(sorted(self.rel.columns)) or "(none)"
+            for name in ("channel", "type", "department", "direction", "currency", "language"):
+                f = self.m.event.get(name)
+                if f is not None and f.column is not None and not self.has_column(f.column):
+                    missing.append(f"to set a constant, write `{name}: {{const: {f.column}}}`")
             raise MappingError(
                 f"Mapping {self.m.origin} names column(s) that {self.file_name} does not have",
                 errors=[*missing, f"the file has: {avail}"],
@@ -232,11 +236,14 @@ class Compiler:
         value_raw = self.text(ev.get("value"), "event.value")
         value = "NULL" if value_raw == "NULL" else f"TRY_CAST({value_raw} AS DOUBLE)"
         used = set(referenced_columns(self.m))
+        used |= {c.split(".")[0] for c in used}
         props, keys = self.properties(used)
         channels = "[" + ", ".join(lit(c.value) for c in Channel) + "]"
         dirs = "[" + ", ".join(lit(d) for d in sorted(DIRECTIONS)) + "]"
         fmt = self.m.timestamp.format or "ISO 8601"
+        parse = "_parse_reason," if self.rel.json_paths else ""
         reason = f"""coalesce(
+            {parse}
             _size_reason,
             _key_reason,
             CASE WHEN _ts_raw IS NULL THEN 'missing timestamp'
@@ -255,6 +262,7 @@ class Compiler:
         inner = f"""
             SELECT _s._recno, _s._raw,
                 {key} AS _source_key, {key_missing} AS _key_reason, {self.size_check()} AS _size_reason,
+                {"_s._parse_reason," if self.rel.json_paths else ""}
                 {ts} AS _occurred_at, {ts_raw} AS _ts_raw,
                 {channel} AS _channel, {typ} AS _type,
                 {self.text(ev.get("department"), "event.department")} AS _department,
@@ -270,5 +278,6 @@ class Compiler:
                 {self.traits()} AS _traits,
                 {props} AS _properties
             FROM ({self.rel.sql}) _s"""
-        sql = f"SELECT * EXCLUDE (_key_reason, _size_reason), {reason} AS _reason FROM ({inner}) _m"
+        drop = "_key_reason, _size_reason" + (", _parse_reason" if self.rel.json_paths else "")
+        sql = f"SELECT * EXCLUDE ({drop}), {reason} AS _reason FROM ({inner}) _m"
         return Compiled(sql=re.sub(r"\n\s+", "\n  ", sql), properties_keys=keys)

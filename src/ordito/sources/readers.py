@@ -117,7 +117,9 @@ def _collect_rejects(eng: DuckDBEngine, path: Path, read_sql: str, header: bool,
     sql = read_sql.replace(
         "__REJECTS__", f"store_rejects = true, rejects_table = {lit(rt)}, rejects_scan = {lit(rs)}"
     )
-    eng.execute(f"SELECT count(*) FROM {sql}")
+    # every column must be materialised: with count(*) alone DuckDB parses no value and sees no bad bytes
+    # (hash() reads raw bytes without validating them; length() decodes)
+    eng.execute(f"SELECT max(length(COLUMNS(*))) FROM {sql}")
     rows = eng.execute(
         f"SELECT line, min(line_byte_position), string_agg(DISTINCT error_type || ': ' || "
         f"left(coalesce(error_message, ''), 300), '; ') FROM {rt} GROUP BY line ORDER BY line"
@@ -234,7 +236,13 @@ def read_jsonl_relation(eng: DuckDBEngine, path: Path, m: Mapping, tag: str) -> 
     recno, join, cleanup = _recno_sql("_rn", rejects, eng, tag)
     inner = f"SELECT row_number() OVER () AS _rn, line FROM {read}"
     # Blank lines are not records; they keep their number so later records keep theirs.
-    sql = f"SELECT {recno} AS _recno, line AS _raw FROM ({inner}) _base {join} WHERE trim(line) <> ''"
+    sql = (
+        f"SELECT {recno} AS _recno, line AS _raw, "
+        "CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT' THEN line END AS _json, "
+        "CASE WHEN NOT json_valid(line) THEN 'malformed JSON: ' || left(line, 60) "
+        "WHEN json_type(line) <> 'OBJECT' THEN 'not a JSON object' END AS _parse_reason "
+        f"FROM ({inner}) _base {join} WHERE trim(line) <> ''"
+    )
     return Relation(sql=sql, columns=columns, rejects=rejects, json_paths=True, cleanup=cleanup)
 
 
