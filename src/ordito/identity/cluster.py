@@ -117,6 +117,7 @@ def constrained(
                 side_b = [
                     nodes[m].value for m in members[rb] if limit_key(nodes[m].kind, nodes[m].namespace) == k
                 ]
+                side_a, side_b = sorted([sorted(side_a), sorted(side_b)])
                 why = (
                     f"joins {', '.join(side_a[:3])} with {', '.join(side_b[:3])}: a person has at most "
                     f"{limit_of(k[0])} {_fmt_kind(k)}"
@@ -143,8 +144,9 @@ def constrained(
             if len(members[ra]) < len(members[rb]):
                 ra, rb = rb, ra
             parent[rb] = ra
-            for k2, v in counts[rb].items():
-                ca[k2] = ca.get(k2, 0) + v
+            root_counts = counts[ra]
+            for k2, v in counts.pop(rb).items():
+                root_counts[k2] = root_counts.get(k2, 0) + v
             members[ra].extend(members.pop(rb))
         if not restart:
             groups = [sorted(m) for r, m in members.items() if find(r) == r]
