@@ -1,0 +1,93 @@
+"""The FastAPI application: tracking endpoints, the error envelope, and the ingestion service lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, FastAPI, Request
+from starlette.concurrency import run_in_threadpool
+
+from .._version import __version__
+from . import errors, tracking
+from .service import IngestService
+
+if TYPE_CHECKING:
+    from ..workspace import Workspace
+
+DESCRIPTION = """\
+Live ingestion speaking the [Segment tracking spec](https://segment.com/docs/connections/spec/): point a
+Segment or RudderStack SDK at this server with an ordito write key. A 200 means the events are on disk
+(fsynced); they reach the workspace within about a second. See docs/API.md.
+"""
+
+
+def create_app(
+    workspace: Workspace,
+    *,
+    routers: Sequence[APIRouter] = (),
+    inbox_dir: Path | None = None,
+    interval: float = 1.0,
+    seal_every: int = 50_000,
+    retention_days: float | None = 30.0,
+    resolve: bool = True,
+) -> FastAPI:
+    """The ordito API app for an open workspace.
+
+    Args:
+        workspace: the workspace, opened read-write by this process (the only writer).
+        routers: extra routers to include (customers, timelines...).
+        inbox_dir: where the durable inbox lives; default beside the workspace file.
+        interval: seconds between loader cycles (events are queryable after at most about this long).
+        seal_every: seal a segment early once this many messages are pending.
+        retention_days: keep loaded segments this many days (None: forever).
+        resolve: run identity resolution after each load that added events.
+    """
+    service = IngestService(
+        workspace,
+        inbox_dir=inbox_dir,
+        interval=interval,
+        seal_every=seal_every,
+        retention_days=retention_days,
+        resolve=resolve,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(service.start)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(service.stop)
+
+    app = FastAPI(
+        title="ordito",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.ordito = service
+    app.state.workspace = workspace
+    errors.install(app)
+    app.include_router(tracking.router())
+
+    @app.get("/health", tags=["service"], summary="Liveness and loader progress")
+    async def health(request: Request) -> dict[str, Any]:
+        s = service.loader.stats
+        return {
+            "ok": service.inbox.failed is None,
+            "status": 200,
+            "inbox_pending": service.inbox.pending,
+            "loaded_events": s.events_new,
+            "quarantined": s.quarantined,
+            "load_cycles": s.cycles,
+            "last_error": s.last_error,
+        }
+
+    for r in routers:
+        app.include_router(r)
+    return app
