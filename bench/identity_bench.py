@@ -1,0 +1,105 @@
+"""Identity resolution and timeline lookups on a large workspace.
+
+    python -m bench.identity_bench [--customers 200000]
+
+Builds (once) a workspace from a generated demo company of --customers customers (about 50 records each:
+200k customers is about 10M events), then:
+- resolves it from scratch in a child process, reporting wall time and peak memory (ru_maxrss);
+- resolves 10k more events incrementally;
+- times 1,000 timeline lookups (newest 50 events of a random customer) and 1,000 identifier lookups
+  (a phone written in another format), reporting p50/p99.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.common import DATA, demo_company, write_result
+
+
+def _child(ws: Path, full: bool) -> dict[str, float]:
+    code = (
+        "import json,time,resource,ordito;"
+        f"w=ordito.Workspace({str(ws)!r});t=time.perf_counter();r=w.resolve(full={full});"
+        "d=time.perf_counter()-t;w.close();"
+        "print(json.dumps({'seconds':d,'peak_rss_gb':resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024/1024,"
+        "'events':r.events,'customers':r.customers,'timings':r.timings}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def pct(xs: list[float], p: float) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--customers", type=int, default=200_000)
+    args = ap.parse_args()
+    company = demo_company(args.customers)
+    ws_path = DATA / f"ws_{args.customers}.duckdb"
+    import ordito
+
+    ingest_info = {}
+    if not ws_path.exists():
+        with ordito.Workspace(ws_path) as ws:
+            t = time.perf_counter()
+            res = ws.ingest(company)
+            ingest_info = {"seconds": round(time.perf_counter() - t, 1), "events": res.total("events_new"),
+                           "quarantined": res.total("quarantined")}
+    with ordito.Workspace(ws_path) as ws:
+        events = int(ws.sql("SELECT count(*) FROM events")[0][0])
+        ws.sql("DELETE FROM stage_state")  # the from-scratch run below must process everything
+    full = _child(ws_path, True)
+    # incremental: 10k new events from a slice of the web export with fresh keys
+    with ordito.Workspace(ws_path) as ws:
+        ws.sql("""COPY (SELECT * REPLACE ('inc' || hit_id AS hit_id)
+                      FROM read_csv(?, all_varchar = true) LIMIT 10000) TO '/tmp/ordito_inc.csv' (HEADER)""",
+               [str(company / "web" / "web_analytics.csv")])
+        ws.ingest("/tmp/ordito_inc.csv", source="web")
+    inc = _child(ws_path, False)
+    with ordito.Workspace(ws_path, read_only=True) as ws:
+        from ordito.timeline import lookup, timeline
+
+        keys = [r[0] for r in ws.sql("SELECT customer_key FROM customers WHERE status = 'active' USING SAMPLE 1000")]
+        phones = [r[0] for r in ws.sql("""SELECT r.raw FROM identifier_norm r JOIN identifiers i
+                                         ON i.kind = r.kind AND i.value = r.value WHERE i.kind = 'phone'
+                                         AND i.status = 'active' USING SAMPLE 1000""")]
+        rng = random.Random(1)
+        for k in keys[:20]:
+            timeline(ws.engine, k)  # warm-up
+        tl: list[float] = []
+        for k in keys:
+            t = time.perf_counter()
+            timeline(ws.engine, k, limit=50)
+            tl.append((time.perf_counter() - t) * 1000)
+        lk: list[float] = []
+        for p in phones:
+            q = p.replace(" ", "") if rng.random() < 0.5 else p
+            t = time.perf_counter()
+            lookup(ws.engine, q)
+            lk.append((time.perf_counter() - t) * 1000)
+    result = {
+        "command": f"python -m bench.identity_bench --customers {args.customers}",
+        "workspace_events": events, "ingest_whole_company": ingest_info,
+        "resolve_from_scratch": full, "resolve_incremental_10k": inc,
+        "timeline_ms": {"p50": round(pct(tl, 50), 2), "p99": round(pct(tl, 99), 2), "n": len(tl)},
+        "phone_lookup_ms": {"p50": round(pct(lk, 50), 2), "p99": round(pct(lk, 99), 2), "n": len(lk)},
+        "targets": {"resolve_seconds": 30, "resolve_peak_gb": 6, "timeline_p99_ms": 10},
+        "self_peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024,
+    }
+    print(json.dumps(result, indent=2, default=str))
+    write_result("identity", result)
+
+
+if __name__ == "__main__":
+    main()
