@@ -43,7 +43,9 @@ def rec(**kw: Any) -> dict[str, Any]:
     return {"id": f"r{n}", "ts": f"2025-01-{1 + n % 28:02d}T10:{n % 60:02d}:00Z", **kw}
 
 
-def load(ws: ordito.Workspace, tmp: Path, rows: list[dict[str, Any]], source: str = "s", batch: int = 0) -> None:
+def load(
+    ws: ordito.Workspace, tmp: Path, rows: list[dict[str, Any]], source: str = "s", batch: int = 0
+) -> None:
     f = tmp / f"{source}_{batch}.csv"
     with f.open("w", newline="") as fh:
         w = csv.DictWriter(fh, COLS)
@@ -57,8 +59,10 @@ def load(ws: ordito.Workspace, tmp: Path, rows: list[dict[str, Any]], source: st
 
 
 def key_of(ws: ordito.Workspace, source_key: str) -> str | None:
-    row = ws.sql("SELECT c.customer_key FROM events e JOIN event_customer c USING (seq) WHERE e.source_key = ?",
-                 [source_key])
+    row = ws.sql(
+        "SELECT c.customer_key FROM events e JOIN event_customer c USING (seq) WHERE e.source_key = ?",
+        [source_key],
+    )
     return row[0][0] if row else None
 
 
@@ -119,15 +123,18 @@ def test_family_phone_is_shared_not_merged(ws: ordito.Workspace, tmp_path: Path)
     st, why = status(ws, "phone", "+390115551234")
     assert st == "shared" and "customer_id (crm)" in (why or "")
     assert key_of(ws, call["id"]) is None
-    amb = ws.sql("SELECT ambiguous FROM event_customer c JOIN events e USING (seq) WHERE e.source_key = ?",
-                 [call["id"]])
+    amb = ws.sql(
+        "SELECT ambiguous FROM event_customer c JOIN events e USING (seq) WHERE e.source_key = ?",
+        [call["id"]],
+    )
     assert amb == [(True,)]
     m = [x for x in lookup(ws.engine, "011 555 1234") if x.kind == "phone"][0]
     assert m.customer_key is None and len(m.candidates) == 2
 
 
-def test_family_phone_two_hops_away_is_split_by_the_constrained_clustering(ws: ordito.Workspace,
-                                                                        tmp_path: Path) -> None:
+def test_family_phone_two_hops_away_is_split_by_the_constrained_clustering(
+    ws: ordito.Workspace, tmp_path: Path
+) -> None:
     # mum's CRM record has the phone; dad's CRM record has only his email; dad once ordered with email + phone
     mum = rec(crm="1", email="giulia@x.it", phone="011 555 1234")
     dad = rec(crm="2", email="paolo@y.it")
@@ -151,8 +158,12 @@ def test_office_switchboard_and_role_mailbox(ws: ordito.Workspace, tmp_path: Pat
 
 
 def test_placeholders_identify_nobody(ws: ordito.Workspace, tmp_path: Path) -> None:
-    rows = [rec(phone="0000000000", email="a@x.it"), rec(phone="0000000000", email="b@x.it"),
-            rec(email="noemail@noemail.com", crm="7"), rec(email="noemail@noemail.com", crm="8")]
+    rows = [
+        rec(phone="0000000000", email="a@x.it"),
+        rec(phone="0000000000", email="b@x.it"),
+        rec(email="noemail@noemail.com", crm="7"),
+        rec(email="noemail@noemail.com", crm="8"),
+    ]
     load(ws, tmp_path, rows)
     assert status(ws, "phone", "+390000000000")[0] == "placeholder"
     assert status(ws, "email", "noemail@noemail.com")[0] == "placeholder"
@@ -171,7 +182,9 @@ def test_keys_are_stable_merge_keeps_the_oldest_and_is_recorded(ws: ordito.Works
     link = rec(email="a@x.it", phone="+39 333 111 2222", ts="2025-03-01T10:00:00Z")
     load(ws, tmp_path, [link], batch=3)
     assert key_of(ws, a["id"]) == key_of(ws, b["id"]) == key_of(ws, link["id"]) == ka
-    assert ws.sql("SELECT status, merged_into FROM customers WHERE customer_key = ?", [kb]) == [("merged", ka)]
+    assert ws.sql("SELECT status, merged_into FROM customers WHERE customer_key = ?", [kb]) == [
+        ("merged", ka)
+    ]
     ch = ws.sql("SELECT action, customer_key, other_key FROM identity_changes WHERE action = 'merge'")
     assert ch == [("merge", ka, kb)]
     assert profile(ws.engine, str(kb))["customer_key"] == ka  # old key still finds the person
@@ -196,21 +209,31 @@ def test_incremental_equals_full_rebuild(ws: ordito.Workspace, tmp_path: Path) -
     people = []
     for i in range(30):
         crm, email, phone, cookie = str(1000 + i), f"p{i}@mail.it", f"333 {i:07d}", f"GA1.2.{i}"
-        people.append([
-            rec(crm=crm, email=email.upper()), rec(email=email, phone=phone), rec(phone=phone.replace(" ", "-")),
-            rec(cookie=cookie), rec(cookie=cookie, shop=str(500 + i)), rec(shop=str(500 + i), email=email),
-        ])
+        people.append(
+            [
+                rec(crm=crm, email=email.upper()),
+                rec(email=email, phone=phone),
+                rec(phone=phone.replace(" ", "-")),
+                rec(cookie=cookie),
+                rec(cookie=cookie, shop=str(500 + i)),
+                rec(shop=str(500 + i), email=email),
+            ]
+        )
     # families: every 5th pair shares a phone
     for i in range(0, 30, 5):
         people[i].append(rec(crm=str(1000 + i + 1), phone=f"333 {i:07d}"))
     rows = [r for p in people for r in p]
     for b in range(3):
         load(ws, tmp_path, rows[b::3], batch=b)
-    inc = {r[0]: r[1] for r in ws.sql(
-        "SELECT e.source_key, c.customer_key FROM events e JOIN event_customer c USING (seq)")}
+    inc = {
+        r[0]: r[1]
+        for r in ws.sql("SELECT e.source_key, c.customer_key FROM events e JOIN event_customer c USING (seq)")
+    }
     ws.resolve(full=True)
-    full = {r[0]: r[1] for r in ws.sql(
-        "SELECT e.source_key, c.customer_key FROM events e JOIN event_customer c USING (seq)")}
+    full = {
+        r[0]: r[1]
+        for r in ws.sql("SELECT e.source_key, c.customer_key FROM events e JOIN event_customer c USING (seq)")
+    }
     assert inc == full
 
     def partition(m: dict[str, str | None]) -> set[frozenset[str]]:
@@ -222,8 +245,12 @@ def test_incremental_equals_full_rebuild(ws: ordito.Workspace, tmp_path: Path) -
     # and a fresh workspace resolving everything at once finds the same people
     with ordito.Workspace(tmp_path / "fresh.duckdb") as fresh:
         load(fresh, tmp_path, rows, batch=9)
-        once = {r[0]: r[1] for r in fresh.sql(
-            "SELECT e.source_key, c.customer_key FROM events e JOIN event_customer c USING (seq)")}
+        once = {
+            r[0]: r[1]
+            for r in fresh.sql(
+                "SELECT e.source_key, c.customer_key FROM events e JOIN event_customer c USING (seq)"
+            )
+        }
     assert partition(once) == partition(inc)
 
 
@@ -250,9 +277,14 @@ def test_constrained_union_find_counts_follow_the_surviving_root() -> None:
     def node(i: int, kind: str, ns: str, value: str) -> Node:
         return Node(i, kind, ns, value, (i, value))
 
-    nodes = {1: node(1, "customer_id", "crm", "crm:1"), 2: node(2, "email", "", "a@x.it"),
-             3: node(3, "phone", "", "+39011"), 4: node(4, "email", "", "b@x.it"),
-             5: node(5, "customer_id", "crm", "crm:2"), 6: node(6, "customer_id", "shop", "shop:2")}
+    nodes = {
+        1: node(1, "customer_id", "crm", "crm:1"),
+        2: node(2, "email", "", "a@x.it"),
+        3: node(3, "phone", "", "+39011"),
+        4: node(4, "email", "", "b@x.it"),
+        5: node(5, "customer_id", "crm", "crm:2"),
+        6: node(6, "customer_id", "shop", "shop:2"),
+    }
     # the big group {crm:2, b, shop:2} absorbs the small one via the phone: union by size swaps roots
     edges = [Edge(5, 4, 3, 1), Edge(6, 4, 3, 2), Edge(1, 2, 1, 3), Edge(2, 3, 1, 4), Edge(3, 4, 1, 5)]
     groups, shared, refused = constrained(nodes, edges)

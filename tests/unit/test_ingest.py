@@ -41,12 +41,19 @@ def calls(tmp: Path, rows: list[str], name: str = "calls.csv") -> tuple[Path, Pa
 
 
 def test_good_rows_become_events_with_lineage_and_utc(ws: ordito.Workspace, tmp_path: Path) -> None:
-    f, m = calls(tmp_path, ["C1;1;05/03/2025 14:22:31;+39 333 123 4567;care;30;104233;resolved;Ciao",
-                            "C1;2;05/07/2025 14:25:00;333 1234567;logistics;5;;abandoned;"])
+    f, m = calls(
+        tmp_path,
+        [
+            "C1;1;05/03/2025 14:22:31;+39 333 123 4567;care;30;104233;resolved;Ciao",
+            "C1;2;05/07/2025 14:25:00;333 1234567;logistics;5;;abandoned;",
+        ],
+    )
     res = ws.ingest(f, mapping=m)
     (fr,) = res.files
     assert (fr.rows_in, fr.events_new, fr.duplicates, fr.quarantined) == (2, 2, 0, 0)
-    rows = ws.sql("SELECT source, source_key, occurred_at, type, department, value, text FROM events ORDER BY seq")
+    rows = ws.sql(
+        "SELECT source, source_key, occurred_at, type, department, value, text FROM events ORDER BY seq"
+    )
     assert rows[0][:2] == ("calls", "C1|1")
     # Europe/Rome is UTC+1 in March and UTC+2 in July
     assert str(rows[0][2]) == "2025-03-05 13:22:31"
@@ -58,8 +65,13 @@ def test_good_rows_become_events_with_lineage_and_utc(ws: ordito.Workspace, tmp_
 
 
 def test_reingest_adds_nothing(ws: ordito.Workspace, tmp_path: Path) -> None:
-    f, m = calls(tmp_path, ["C1;1;05/03/2025 14:22:31;+39 333 123 4567;care;30;1;resolved;x",
-                            "C2;1;bad-date;+39 333 123 4567;care;30;1;resolved;x"])
+    f, m = calls(
+        tmp_path,
+        [
+            "C1;1;05/03/2025 14:22:31;+39 333 123 4567;care;30;1;resolved;x",
+            "C2;1;bad-date;+39 333 123 4567;care;30;1;resolved;x",
+        ],
+    )
     ws.ingest(f, mapping=m)
     again = ws.ingest(f, mapping=m).files[0]
     assert (again.rows_in, again.events_new, again.duplicates, again.quarantined) == (2, 0, 1, 1)
@@ -94,8 +106,10 @@ def test_bad_rows_go_to_quarantine_with_reason_and_raw(
 
 def test_non_utf8_bytes_are_quarantined_with_exact_bytes(ws: ordito.Workspace, tmp_path: Path) -> None:
     body = (HEADER + "C1;1;05/03/2025 14:22:31;333 1234567;care;30;;resolved;ok\n").encode()
-    bad = "C2;1;05/03/2025 14:22:31;333 1234567;care;30;;resolved;caff".encode() + b"\xe8 \xff\n"
-    f = write(tmp_path / "calls.csv", body + bad + b"C3;1;05/03/2025 14:22:31;333 1234567;care;30;;resolved;ok\n")
+    bad = b"C2;1;05/03/2025 14:22:31;333 1234567;care;30;;resolved;caff" + b"\xe8 \xff\n"
+    f = write(
+        tmp_path / "calls.csv", body + bad + b"C3;1;05/03/2025 14:22:31;333 1234567;care;30;;resolved;ok\n"
+    )
     m = write(tmp_path / "calls.yaml", CALLS_MAPPING)
     fr = ws.ingest(f, mapping=m).files[0]
     assert (fr.rows_in, fr.events_new, fr.quarantined) == (3, 2, 1)
@@ -108,7 +122,9 @@ def test_non_utf8_bytes_are_quarantined_with_exact_bytes(ws: ordito.Workspace, t
 
 
 def test_truncated_csv_last_line(ws: ordito.Workspace, tmp_path: Path) -> None:
-    f, m = calls(tmp_path, ["C1;1;05/03/2025 14:22:31;333 1234567;care;30;;resolved;ok", "C2;1;05/03/2025 14:2"])
+    f, m = calls(
+        tmp_path, ["C1;1;05/03/2025 14:22:31;333 1234567;care;30;;resolved;ok", "C2;1;05/03/2025 14:2"]
+    )
     fr = ws.ingest(f, mapping=m).files[0]
     assert (fr.rows_in, fr.events_new, fr.quarantined) == (2, 1, 1)
     assert "columns missing" in ws.sql("SELECT reason FROM quarantine")[0][0]
@@ -116,8 +132,13 @@ def test_truncated_csv_last_line(ws: ordito.Workspace, tmp_path: Path) -> None:
 
 def test_ten_megabyte_field_is_quarantined_not_crashing(ws: ordito.Workspace, tmp_path: Path) -> None:
     big = "x" * (10 * 1024 * 1024)
-    f, m = calls(tmp_path, ["C1;1;05/03/2025 14:22:31;333 1234567;care;30;;resolved;" + big,
-                            "C2;1;05/03/2025 14:22:31;333 1234567;care;30;;resolved;ok"])
+    f, m = calls(
+        tmp_path,
+        [
+            "C1;1;05/03/2025 14:22:31;333 1234567;care;30;;resolved;" + big,
+            "C2;1;05/03/2025 14:22:31;333 1234567;care;30;;resolved;ok",
+        ],
+    )
     fr = ws.ingest(f, mapping=m).files[0]
     assert (fr.rows_in, fr.events_new, fr.quarantined) == (2, 1, 1)
     reason, n = ws.sql("SELECT reason, length(raw) FROM quarantine")[0]
@@ -151,11 +172,12 @@ def test_mapping_naming_a_missing_column_fails_before_reading(ws: ordito.Workspa
         (("channel: {const: voice}", "channel: voice"), "write `channel: {const: voice}`"),
         (("namespace: crm, ", ""), "needs a namespace"),
         (("department: dept", "departmnt: dept"), "unknown field"),
-        (("value: wait", "value: {expr: \"(SELECT 1)\"}"), "only a plain expression"),
+        (("value: wait", 'value: {expr: "(SELECT 1)"}'), "only a plain expression"),
     ],
 )
-def test_invalid_mappings_are_explained(ws: ordito.Workspace, tmp_path: Path, patch: tuple[str, str],
-                                        message: str) -> None:
+def test_invalid_mappings_are_explained(
+    ws: ordito.Workspace, tmp_path: Path, patch: tuple[str, str], message: str
+) -> None:
     f, _ = calls(tmp_path, ["C1;1;05/03/2025 14:22:31;333 1234567;care;30;;resolved;ok"])
     m = write(tmp_path / "bad.yaml", CALLS_MAPPING.replace(*patch))
     with pytest.raises(MappingError) as ei:
@@ -193,15 +215,41 @@ traits:
 
 def test_jsonl_nested_paths_bad_lines_and_blank_lines(ws: ordito.Workspace, tmp_path: Path) -> None:
     lines = [
-        {"message_id": "m1", "ts": "2025-03-05T13:22:31+01:00", "conversation_id": "c1", "sender": "customer",
-         "text": "Ciao, ordine IT-1", "visitor": {"email": "Mario.Rossi@Gmail.com", "name": "Mario"},
-         "visitor_id": "GA1.2.3"},
-        {"message_id": "m2", "ts": "2025-03-05T12:23:00Z", "conversation_id": "c1", "sender": "agent",
-         "text": "Buongiorno", "visitor": {"email": None}, "visitor_id": "GA1.2.3"},
+        {
+            "message_id": "m1",
+            "ts": "2025-03-05T13:22:31+01:00",
+            "conversation_id": "c1",
+            "sender": "customer",
+            "text": "Ciao, ordine IT-1",
+            "visitor": {"email": "Mario.Rossi@Gmail.com", "name": "Mario"},
+            "visitor_id": "GA1.2.3",
+        },
+        {
+            "message_id": "m2",
+            "ts": "2025-03-05T12:23:00Z",
+            "conversation_id": "c1",
+            "sender": "agent",
+            "text": "Buongiorno",
+            "visitor": {"email": None},
+            "visitor_id": "GA1.2.3",
+        },
     ]
-    body = "\n".join(json.dumps(x) for x in lines) + "\n\n{not json\n" + json.dumps(
-        {"message_id": "m3", "ts": "2025-03-05T12:24:00Z", "conversation_id": "c1", "sender": "customer",
-         "text": "grazie", "visitor_id": "GA1.2.3"}) + "\n" + '{"message_id": "m4", "ts": "2025-03-'
+    body = (
+        "\n".join(json.dumps(x) for x in lines)
+        + "\n\n{not json\n"
+        + json.dumps(
+            {
+                "message_id": "m3",
+                "ts": "2025-03-05T12:24:00Z",
+                "conversation_id": "c1",
+                "sender": "customer",
+                "text": "grazie",
+                "visitor_id": "GA1.2.3",
+            }
+        )
+        + "\n"
+        + '{"message_id": "m4", "ts": "2025-03-'
+    )
     f = write(tmp_path / "chat.jsonl", body)
     m = write(tmp_path / "chat.yaml", JSONL_MAPPING)
     fr = ws.ingest(f, mapping=m).files[0]
@@ -229,10 +277,18 @@ identifiers:
 
 def test_json_array_with_rfc2822_dates_and_truncation(ws: ordito.Workspace, tmp_path: Path) -> None:
     items = [
-        {"message_id": "<a@x>", "date": "Wed, 05 Mar 2025 14:22:31 +0100", "from": '"Mario" <Mario@Libero.it>',
-         "body": "Ordine non arrivato"},
-        {"message_id": "<b@x>", "date": "Thu, 06 Mar 2025 09:00:00 +0000", "from": "Anna <anna@libero.it>",
-         "body": "ok"},
+        {
+            "message_id": "<a@x>",
+            "date": "Wed, 05 Mar 2025 14:22:31 +0100",
+            "from": '"Mario" <Mario@Libero.it>',
+            "body": "Ordine non arrivato",
+        },
+        {
+            "message_id": "<b@x>",
+            "date": "Thu, 06 Mar 2025 09:00:00 +0000",
+            "from": "Anna <anna@libero.it>",
+            "body": "ok",
+        },
     ]
     text = json.dumps(items)
     f = write(tmp_path / "emails.json", text[: text.rindex("}") - 3])  # truncated inside the 2nd object
@@ -265,16 +321,18 @@ traits:
 def test_parquet_typed_columns_and_structs(ws: ordito.Workspace, tmp_path: Path) -> None:
     import datetime as dt
 
-    t = pa.table({
-        "order_id": ["IT-1", "IT-1", "IT-2"],
-        "status": ["placed", "delivered", "placed"],
-        "status_ts": [dt.datetime(2025, 3, 5, 10), dt.datetime(2025, 3, 8, 10), None],
-        "shop_customer_id": ["104233", "104233", "9"],
-        "email": ["a@b.it", None, "c@d.it"],
-        "total": [599.0, 599.0, 10.5],
-        "currency": ["eur", "eur", "eur"],
-        "shipping_address": [{"city": "Torino", "postcode": "10100"}] * 3,
-    })
+    t = pa.table(
+        {
+            "order_id": ["IT-1", "IT-1", "IT-2"],
+            "status": ["placed", "delivered", "placed"],
+            "status_ts": [dt.datetime(2025, 3, 5, 10), dt.datetime(2025, 3, 8, 10), None],
+            "shop_customer_id": ["104233", "104233", "9"],
+            "email": ["a@b.it", None, "c@d.it"],
+            "total": [599.0, 599.0, 10.5],
+            "currency": ["eur", "eur", "eur"],
+            "shipping_address": [{"city": "Torino", "postcode": "10100"}] * 3,
+        }
+    )
     f = tmp_path / "orders.parquet"
     pq.write_table(t, f)
     m = write(tmp_path / "shop.yaml", PARQUET_MAPPING)
@@ -286,9 +344,18 @@ def test_parquet_typed_columns_and_structs(ws: ordito.Workspace, tmp_path: Path)
 
 
 def test_truncated_parquet_is_recorded_not_fatal(ws: ordito.Workspace, tmp_path: Path) -> None:
-    t = pa.table({"order_id": ["a"], "status": ["placed"], "status_ts": [None], "shop_customer_id": ["1"],
-                  "email": ["x@y.it"], "total": [1.0], "currency": ["EUR"],
-                  "shipping_address": [{"city": "Roma"}]})
+    t = pa.table(
+        {
+            "order_id": ["a"],
+            "status": ["placed"],
+            "status_ts": [None],
+            "shop_customer_id": ["1"],
+            "email": ["x@y.it"],
+            "total": [1.0],
+            "currency": ["EUR"],
+            "shipping_address": [{"city": "Roma"}],
+        }
+    )
     f = tmp_path / "orders.parquet"
     pq.write_table(t, f)
     data = f.read_bytes()
@@ -311,8 +378,13 @@ def test_latin1_csv(ws: ordito.Workspace, tmp_path: Path) -> None:
 
 def test_keyless_source_uses_file_and_record_number(ws: ordito.Workspace, tmp_path: Path) -> None:
     mapping = CALLS_MAPPING.replace("key: [call_id, leg]\n", "")
-    f, _ = calls(tmp_path, ["C1;1;05/03/2025 14:22:31;333 1234567;care;30;;resolved;ok",
-                            "C2;1;05/03/2025 14:22:31;333 1234567;care;30;;resolved;ok"])
+    f, _ = calls(
+        tmp_path,
+        [
+            "C1;1;05/03/2025 14:22:31;333 1234567;care;30;;resolved;ok",
+            "C2;1;05/03/2025 14:22:31;333 1234567;care;30;;resolved;ok",
+        ],
+    )
     m = write(tmp_path / "calls.yaml", mapping)
     ws.ingest(f, mapping=m)
     assert ws.sql("SELECT source_key FROM events ORDER BY seq") == [("calls.csv:1",), ("calls.csv:2",)]
@@ -336,5 +408,16 @@ def test_sequence_is_monotonic_across_files(ws: ordito.Workspace, tmp_path: Path
     ws.ingest(f2, mapping=m)
     seqs = [r[0] for r in ws.sql("SELECT seq FROM events ORDER BY event_id")]
     assert len(set(seqs)) == 2
-    assert ws.sql("SELECT max(seq) FROM events WHERE source_key = 'C2|1'")[0][0] > \
-        ws.sql("SELECT max(seq) FROM events WHERE source_key = 'C1|1'")[0][0]
+    assert (
+        ws.sql("SELECT max(seq) FROM events WHERE source_key = 'C2|1'")[0][0]
+        > ws.sql("SELECT max(seq) FROM events WHERE source_key = 'C1|1'")[0][0]
+    )
+
+
+def test_event_id_formula_matches_the_engine(ws: ordito.Workspace, tmp_path: Path) -> None:
+    from ordito.sources.ingest import event_id
+
+    f, m = calls(tmp_path, ["C1;1;05/03/2025 14:22:31;333 1234567;care;30;;resolved;ok"])
+    ws.ingest(f, mapping=m)
+    (eid,) = ws.sql("SELECT event_id FROM events")[0]
+    assert eid == event_id("calls", "C1|1")

@@ -260,7 +260,7 @@ class Compiler:
                  THEN 'no identifier: the record names no customer, contact or device' END
         )"""
         inner = f"""
-            SELECT _s._recno, _s._raw,
+            SELECT _s._recno,
                 {key} AS _source_key, {key_missing} AS _key_reason, {self.size_check()} AS _size_reason,
                 {"_s._parse_reason," if self.rel.json_paths else ""}
                 {ts} AS _occurred_at, {ts_raw} AS _ts_raw,

@@ -7,8 +7,10 @@ content) + quarantined. Every mapping is checked against its files before any ro
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,16 @@ from .mapping import Mapping, builtin_mappings, load_mapping
 from .readers import PROBES, READERS, Reject, Relation
 
 ProgressFn = Callable[[str, float | None], None]
+
+
+def event_id(source: str, source_key: str) -> uuid.UUID:
+    """The id of an event: the 128-bit md5 of ``source ␟ source_key`` read little-endian, as a UUID.
+
+    Identical to DuckDB's ``md5_number(source || chr(31) || source_key)::UUID`` used by ingestion (half the
+    cost of hex ``md5()``), so any engine or script can compute it.
+    """
+    digest = hashlib.md5(f"{source}\x1f{source_key}".encode()).digest()
+    return uuid.UUID(int=int.from_bytes(digest, "little"))
 
 
 @dataclass
@@ -215,7 +227,6 @@ class Ingestor:
                     self.eng.execute(stmt)
                 for tmp in rel.temp_files:
                     tmp.unlink(missing_ok=True)
-            self.eng.execute("DROP TABLE IF EXISTS _staged")
             res.seconds = time.perf_counter() - t0
             self.eng.execute(
                 "UPDATE ingest_runs SET finished_at = ?, rows_in = ?, events_new = ?, duplicates = ?, "
@@ -236,52 +247,87 @@ class Ingestor:
     def _ingest_relation(
         self, rel: Relation, job: Job, run_id: int, now: dt.datetime, res: FileResult, index: int, total: int
     ) -> None:
+        """Two passes over the file, no staging copy: good new records into events, bad ones (with their raw
+        form, computed only for them) into quarantine."""
         m = job.mapping
         comp = Compiler(self.eng, m, rel, job.path.name, self.max_field).compile(
             ts_min="1990-01-01 00:00:00",
             ts_max=(now + dt.timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S"),
         )
         src = lit(m.source)
-        self._watch(
-            lambda: self.eng.execute(f"CREATE TEMP TABLE _staged AS {comp.sql}"), str(job.path), index, total
-        )
-        staged = int(self.eng.scalar("SELECT count(*) FROM _staged"))
-        res.rows_in = staged + len(rel.rejects)
+        fname = lit(job.path.name)
         base = self.next_seq_base()
-        max_rec = int(self.eng.scalar("SELECT coalesce(max(_recno), 0) FROM _staged") or 0)
-        max_rec = max([max_rec, *(r.record_no for r in rel.rejects)])
+        max_rec = max([rel.records, *(r.record_no for r in rel.rejects)])
         now_lit = lit(now.strftime("%Y-%m-%d %H:%M:%S.%f"))
-        inserted = self.eng.execute(
-            f"""INSERT INTO events
-            SELECT {base - 1} + _recno, md5({src} || chr(31) || _source_key)::UUID, {src}, _source_key, {run_id},
-                   _channel, _type, _occurred_at, TIMESTAMP {now_lit}, _department, _agent_id, _queue, _thread_id,
-                   _direction, _text, _language, _value, _currency, _identifiers, _traits, _properties
-            FROM _staged s
-            WHERE _reason IS NULL
-              AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = md5({src} || chr(31) || s._source_key)::UUID)"""
+        event_id = f"md5_number({src} || chr(31) || _source_key)::UUID"
+        seen_before = self.eng.scalar(
+            f"SELECT count(*) FROM (SELECT 1 FROM events WHERE source = {src} LIMIT 1)"
         )
+        dedupe = (
+            f"AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = {event_id})" if seen_before else ""
+        )
+        inserted: list[tuple[object, ...]] = []
+
+        def insert() -> None:
+            inserted.extend(
+                self.eng.execute(
+                    f"""INSERT INTO events
+                SELECT {base - 1} + _recno, {event_id}, {src}, _source_key, {run_id},
+                       _channel, _type, _occurred_at, TIMESTAMP {now_lit}, _department, _agent_id, _queue,
+                       _thread_id, _direction, _text, _language, _value, _currency, _identifiers, _traits,
+                       _properties
+                FROM ({comp.sql}) s
+                WHERE _reason IS NULL {dedupe}"""
+                )
+            )
+
+        # Parquet records carry their own row number, so DuckDB may write in parallel out of order (35% faster
+        # here); CSV and JSON number records with row_number() OVER (), which needs the file order.
+        ordered = m.format != "parquet"
+        if not ordered:
+            self.eng.execute("SET preserve_insertion_order = false")
+        try:
+            self._watch(insert, str(job.path), index, total)
+        finally:
+            if not ordered:
+                self.eng.execute("SET preserve_insertion_order = true")
         n_new = int(inserted[0][0]) if inserted else 0
-        good = int(self.eng.scalar("SELECT count(*) FROM _staged WHERE _reason IS NULL"))
         # the same key twice in this file: keep the first; identical repeats are duplicates, the rest quarantine
         dup_conflicts = 0
-        if n_new and self.eng.scalar(
-            "SELECT count(*) - count(DISTINCT event_id) FROM events WHERE run_id = ?", [run_id]
+        if (
+            n_new
+            and m.key
+            and self.eng.scalar(
+                "SELECT count(*) - count(DISTINCT event_id) FROM events WHERE run_id = ?", [run_id]
+            )
         ):
             dup_conflicts = self._resolve_batch_duplicates(run_id, m.source, now)
             n_new = int(self.eng.scalar("SELECT count(*) FROM events WHERE run_id = ?", [run_id]))
         self.eng.execute("INSERT OR REPLACE INTO meta VALUES ('next_seq', ?)", [str(base + max_rec)])
-        self.eng.execute(
-            f"""INSERT INTO quarantine
-            SELECT md5({src} || chr(31) || coalesce(_source_key, {lit(job.path.name)} || ':' || _recno)
-                       || chr(31) || _reason)::UUID,
-                   {run_id}, {src}, coalesce(_source_key, {lit(job.path.name + ":")} || _recno), _reason,
-                   {lit(job.path.name + " record ")} || _recno, _raw, NULL, TIMESTAMP {now_lit}
-            FROM _staged s WHERE _reason IS NOT NULL AND NOT EXISTS (
-                SELECT 1 FROM quarantine x WHERE x.quarantine_id = md5({src} || chr(31) ||
-                    coalesce(s._source_key, {lit(job.path.name)} || ':' || s._recno) || chr(31) || s._reason)::UUID)"""
-        )
-        n_bad = staged - good
+        # Bad records: only look for them when some record did not become a new event (a fresh source whose
+        # records all went in has none); their raw form is computed for them alone.
+        n_bad = 0
+        if n_new + dup_conflicts < rel.records:
+            self.eng.execute(
+                f"""CREATE OR REPLACE TEMP TABLE _bad AS
+                SELECT _recno, coalesce(_source_key, {fname} || ':' || _recno) AS source_key, _reason
+                FROM ({comp.sql}) s WHERE _reason IS NOT NULL"""
+            )
+            n_bad = int(self.eng.scalar("SELECT count(*) FROM _bad"))
+            if n_bad:
+                raw = rel.raw_sql.replace("{where}", "_recno IN (SELECT _recno FROM _bad)")
+                self.eng.execute(
+                    f"""INSERT INTO quarantine
+                    SELECT md5({src} || chr(31) || b.source_key || chr(31) || b._reason)::UUID, {run_id}, {src},
+                           b.source_key, b._reason, {lit(job.path.name + " record ")} || b._recno, r._raw, NULL,
+                           TIMESTAMP {now_lit}
+                    FROM _bad b LEFT JOIN ({raw}) r USING (_recno)
+                    WHERE NOT EXISTS (SELECT 1 FROM quarantine x
+                        WHERE x.quarantine_id = md5({src} || chr(31) || b.source_key || chr(31) || b._reason)::UUID)"""
+                )
+            self.eng.execute("DROP TABLE IF EXISTS _bad")
         self._quarantine_rejects(rel.rejects, run_id, m.source, job.path.name, now)
+        res.rows_in = rel.records + len(rel.rejects)
         res.events_new = n_new
         res.quarantined = n_bad + len(rel.rejects) + dup_conflicts
         res.duplicates = res.rows_in - res.events_new - res.quarantined
@@ -339,9 +385,6 @@ class Ingestor:
     ) -> None:
         if not rejects:
             return
-        import hashlib
-        import uuid
-
         rows = []
         for r in rejects:
             key = f"{fname}:{r.record_no}"

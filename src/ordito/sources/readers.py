@@ -44,6 +44,9 @@ class Relation:
     json_paths: bool = False  # JSON: dotted names are paths into the record
     cleanup: list[str] = field(default_factory=list)  # statements to run afterwards
     temp_files: list[Path] = field(default_factory=list)
+    records: int = 0  # records the relation yields (accepted by the parser)
+    # SELECT _recno, _raw ... WHERE {where}: the raw record, computed only for the records asked for
+    raw_sql: str = ""
 
 
 def _line_bytes(path: Path, position: int, limit: int = MAX_LINE) -> bytes:
@@ -111,15 +114,18 @@ def _csv_options(m: Mapping, columns: list[str]) -> str:
     )
 
 
-def _collect_rejects(eng: DuckDBEngine, path: Path, read_sql: str, header: bool, tag: str) -> list[Reject]:
-    """Parse the whole file once with rejects stored; return them with their exact bytes."""
+def _collect_rejects(
+    eng: DuckDBEngine, path: Path, read_sql: str, header: bool, tag: str, count_expr: str = "count(*)"
+) -> tuple[list[Reject], int]:
+    """Parse the whole file once with rejects stored; return them with their exact bytes, and the number of
+    records the parser accepted."""
     rt, rs = f"_rej_{tag}", f"_rejscan_{tag}"
     sql = read_sql.replace(
         "__REJECTS__", f"store_rejects = true, rejects_table = {lit(rt)}, rejects_scan = {lit(rs)}"
     )
     # every column must be materialised: with count(*) alone DuckDB parses no value and sees no bad bytes
     # (hash() reads raw bytes without validating them; length() decodes)
-    eng.execute(f"SELECT max(length(COLUMNS(*))) FROM {sql}")
+    accepted = int(eng.execute(f"SELECT {count_expr}, max(length(COLUMNS(*))) FROM {sql}")[0][0])
     rows = eng.execute(
         f"SELECT line, min(line_byte_position), string_agg(DISTINCT error_type || ': ' || "
         f"left(coalesce(error_message, ''), 300), '; ') FROM {rt} GROUP BY line ORDER BY line"
@@ -131,7 +137,7 @@ def _collect_rejects(eng: DuckDBEngine, path: Path, read_sql: str, header: bool,
         b = _line_bytes(path, int(pos))
         raw, raw_bytes = _decode(b)
         out.append(Reject(int(line) - (1 if header else 0), _reject_reason(msg), raw, raw_bytes))
-    return out
+    return out, accepted
 
 
 def _reject_reason(msg: str) -> str:
@@ -180,15 +186,21 @@ def read_csv_relation(eng: DuckDBEngine, path: Path, m: Mapping, tag: str) -> Re
     if not cols:
         return Relation(sql="", columns={})
     base = f"read_csv({lit(str(path))}, {_csv_options(m, cols)}, __REJECTS__)"
-    rejects = _collect_rejects(eng, path, base, m.csv.header, tag)
+    rejects, accepted = _collect_rejects(eng, path, base, m.csv.header, tag)
     read = base.replace("__REJECTS__", "ignore_errors = true")
     recno, join, cleanup = _recno_sql("_rn", rejects, eng, tag)
     raw = "json_object(" + ", ".join(f"{lit(c)}, {q(c)}" for c in cols) + ")"
     inner = f"SELECT row_number() OVER () AS _rn, * FROM {read}"
-    sql = (
-        f"SELECT {recno} AS _recno, {raw}::VARCHAR AS _raw, _base.* EXCLUDE (_rn) FROM ({inner}) _base {join}"
+    sql = f"SELECT {recno} AS _recno, _base.* EXCLUDE (_rn) FROM ({inner}) _base {join}"
+    raw_sql = f"SELECT _recno, {raw}::VARCHAR AS _raw FROM ({sql}) _r WHERE {{where}}"
+    return Relation(
+        sql=sql,
+        columns={c: "VARCHAR" for c in cols},
+        rejects=rejects,
+        cleanup=cleanup,
+        records=accepted,
+        raw_sql=raw_sql,
     )
-    return Relation(sql=sql, columns={c: "VARCHAR" for c in cols}, rejects=rejects, cleanup=cleanup)
 
 
 # --- JSON Lines / JSON -----------------------------------------------------------------------------
@@ -230,7 +242,9 @@ def read_jsonl_relation(eng: DuckDBEngine, path: Path, m: Mapping, tag: str) -> 
     if path.stat().st_size == 0:
         return Relation(sql="", columns={})
     base = _lines_read(path)
-    rejects = _collect_rejects(eng, path, base, False, tag)
+    rejects, accepted = _collect_rejects(
+        eng, path, base, False, tag, "count(*) FILTER (WHERE trim(line) <> '')"
+    )
     read = base.replace("__REJECTS__", "ignore_errors = true")
     columns = _json_columns(eng, read)
     recno, join, cleanup = _recno_sql("_rn", rejects, eng, tag)
@@ -243,7 +257,16 @@ def read_jsonl_relation(eng: DuckDBEngine, path: Path, m: Mapping, tag: str) -> 
         "WHEN json_type(line) <> 'OBJECT' THEN 'not a JSON object' END AS _parse_reason "
         f"FROM ({inner}) _base {join} WHERE trim(line) <> ''"
     )
-    return Relation(sql=sql, columns=columns, rejects=rejects, json_paths=True, cleanup=cleanup)
+    raw_sql = f"SELECT _recno, _raw FROM ({sql}) _r WHERE {{where}}"
+    return Relation(
+        sql=sql,
+        columns=columns,
+        rejects=rejects,
+        json_paths=True,
+        cleanup=cleanup,
+        records=accepted,
+        raw_sql=raw_sql,
+    )
 
 
 def _salvage_json_array(path: Path) -> tuple[Path, list[Reject]]:
@@ -340,8 +363,13 @@ def read_parquet_relation(eng: DuckDBEngine, path: Path, m: Mapping, tag: str) -
     except Exception as exc:
         raise InputError(f"{path.name}: not a readable Parquet file ({_short(str(exc), 200)})") from exc
     columns = {r[0]: str(r[1]) for r in desc if r[0] != "file_row_number"}
-    sql = f"SELECT file_row_number + 1 AS _recno, to_json(_p)::VARCHAR AS _raw, _p.* EXCLUDE (file_row_number) FROM {src} _p"
-    return Relation(sql=sql, columns=columns)
+    sql = f"SELECT file_row_number + 1 AS _recno, _p.* EXCLUDE (file_row_number) FROM {src} _p"
+    # DuckDB evaluates the projection after the filter: to_json runs only for the records asked for
+    raw_sql = (
+        f"SELECT file_row_number + 1 AS _recno, to_json(_p)::VARCHAR AS _raw FROM {src} _p WHERE {{where}}"
+    )
+    n = int(eng.execute(f"SELECT count(*) FROM read_parquet({lit(str(path))})")[0][0])
+    return Relation(sql=sql, columns=columns, records=n, raw_sql=raw_sql)
 
 
 PROBES = {
