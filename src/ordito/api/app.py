@@ -33,6 +33,7 @@ def create_app(
     seal_every: int = 50_000,
     retention_days: float | None = 30.0,
     resolve: bool = True,
+    resolve_every: float = 10.0,
 ) -> FastAPI:
     """The ordito API app for an open workspace.
 
@@ -43,7 +44,8 @@ def create_app(
         interval: seconds between loader cycles (events are queryable after at most about this long).
         seal_every: seal a segment early once this many messages are pending.
         retention_days: keep loaded segments this many days (None: forever).
-        resolve: run identity resolution after each load that added events.
+        resolve: run identity resolution after loads that added events.
+        resolve_every: ... at most every this many seconds (and at shutdown).
     """
     service = IngestService(
         workspace,
@@ -52,6 +54,7 @@ def create_app(
         seal_every=seal_every,
         retention_days=retention_days,
         resolve=resolve,
+        resolve_every=resolve_every,
     )
 
     @asynccontextmanager
@@ -73,7 +76,8 @@ def create_app(
     app.state.ordito = service
     app.state.workspace = workspace
     errors.install(app)
-    app.include_router(tracking.router())
+    app.include_router(tracking.router())  # documented in OpenAPI ...
+    app.router.routes[:0] = tracking.fast_routes()  # ... served by plain routes matched first
 
     @app.get("/health", tags=["service"], summary="Liveness and loader progress")
     async def health(request: Request) -> dict[str, Any]:

@@ -69,8 +69,14 @@ class Loader:
         interval: float = 1.0,
         retention_days: float | None = 30.0,
         resolve: bool = True,
+        resolve_every: float = 10.0,
+        nice: int = 10,
     ) -> None:
         self.ws = ws
+        self.nice = nice
+        self.resolve_every = resolve_every
+        self._last_resolve = 0.0
+        self._resolve_from: int | None = None  # first seq loaded since the last resolution
         self.inbox = inbox
         self.keys = keys
         self.interval = interval
@@ -119,12 +125,18 @@ class Loader:
         return True
 
     def _run(self) -> None:
+        if self.nice:
+            # the loader catches up later; the request path must not wait for CPU behind it
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
+            except OSError:
+                log.debug("could not lower the loader thread's priority")
         while True:
             stopping = self._stop.is_set()
             with self._cond:
                 self._running = True
             try:
-                self.cycle()
+                self.cycle(final=stopping)
             except Exception as exc:  # keep the thread alive: the files stay in the inbox for the next try
                 self.stats.last_error = f"{type(exc).__name__}: {exc}"
                 log.exception("load cycle failed; the segments stay in the inbox and are retried")
@@ -139,8 +151,12 @@ class Loader:
 
     # --- one cycle -----------------------------------------------------------------------------
 
-    def cycle(self) -> int:
-        """Seal (when something is pending) and load all sealed files. Returns events added."""
+    def cycle(self, final: bool = False) -> int:
+        """Seal (when something is pending) and load all sealed files. Returns events added.
+
+        Identity resolution runs after loads at most every ``resolve_every`` seconds (and in the final
+        cycle): it holds the GIL for long stretches, so running it every second would stall requests.
+        """
         t0 = time.perf_counter()
         if self.keys is not None:
             self.keys.refresh()
@@ -152,8 +168,16 @@ class Loader:
             added += n
             if seq is not None and first_seq is None:
                 first_seq = seq
-        if added and self.resolve:
-            self._resolve(first_seq)
+        if added and self._resolve_from is None:
+            self._resolve_from = first_seq
+        if (
+            self.resolve
+            and self._resolve_from is not None
+            and (final or time.monotonic() - self._last_resolve >= self.resolve_every)
+        ):
+            self._resolve(self._resolve_from)
+            self._resolve_from = None
+            self._last_resolve = time.monotonic()
         self._prune()
         self.stats.cycles += 1
         self.stats.timings = [*self.stats.timings[-99:], time.perf_counter() - t0]

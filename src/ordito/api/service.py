@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +24,30 @@ if TYPE_CHECKING:
 log = logging.getLogger("ordito.api")
 
 
+def deprioritise_engine_threads(nice: int = 10) -> int:
+    """Lower the priority of the engine's worker threads (Linux): the loader can wait, requests cannot.
+
+    DuckDB's worker threads are not Python threads; every thread of this process that Python does not
+    know is one of them. On a small machine a load cycle otherwise takes every core for a moment, and the
+    request path (event loop, inbox writer) queues behind it. Returns how many threads were changed.
+    """
+    tasks = Path("/proc/self/task")
+    if not tasks.is_dir():
+        return 0
+    python_threads = {t.native_id for t in threading.enumerate()}
+    changed = 0
+    for entry in tasks.iterdir():
+        tid = int(entry.name)
+        if tid in python_threads:
+            continue
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, max(nice, os.getpriority(os.PRIO_PROCESS, tid)))
+            changed += 1
+        except OSError:
+            continue
+    return changed
+
+
 class IngestService:
     """Everything live ingestion needs. ``start`` before serving, ``stop`` after (it loads what is left).
 
@@ -31,7 +57,8 @@ class IngestService:
         interval: seconds between two loader cycles.
         seal_every: seal earlier once this many messages are pending.
         retention_days: delete loaded segments older than this; None keeps them forever.
-        resolve: run the identity hook after each load that added events.
+        resolve: run the identity hook after loads that added events.
+        resolve_every: ... at most every this many seconds (and when stopping).
     """
 
     def __init__(
@@ -43,6 +70,7 @@ class IngestService:
         seal_every: int = 50_000,
         retention_days: float | None = 30.0,
         resolve: bool = True,
+        resolve_every: float = 10.0,
     ) -> None:
         if str(ws.path) == ":memory:" and inbox_dir is None:
             raise ConfigError("Live ingestion needs a workspace file (its inbox lives beside it)")
@@ -50,7 +78,13 @@ class IngestService:
         self.inbox = Inbox(inbox_dir or settings.sidecar_dir(Path(ws.path)) / "inbox", seal_every=seal_every)
         self.keys = KeyRing(ws.engine.cursor())
         self.loader = Loader(
-            ws, self.inbox, self.keys, interval=interval, retention_days=retention_days, resolve=resolve
+            ws,
+            self.inbox,
+            self.keys,
+            interval=interval,
+            retention_days=retention_days,
+            resolve=resolve,
+            resolve_every=resolve_every,
         )
         self.started = False
 
@@ -75,6 +109,7 @@ class IngestService:
         self.inbox.start()
         self.loader.start()
         self.started = True
+        deprioritise_engine_threads()
 
     def stop(self) -> None:
         if not self.started:
