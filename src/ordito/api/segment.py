@@ -147,8 +147,12 @@ def normalise(
             if typ is not None
             else "type is missing"
         )
-    user_id = _id(msg, "userId")
-    anonymous_id = _id(msg, "anonymousId")
+    v = get("userId")
+    user_id = v if type(v) is str and v and not v[0].isspace() and not v[-1].isspace() else _id(msg, "userId")
+    v = get("anonymousId")
+    anonymous_id = (
+        v if type(v) is str and v and not v[0].isspace() and not v[-1].isspace() else _id(msg, "anonymousId")
+    )
     previous_id = _id(msg, "previousId") if "previousId" in msg else None
     group_id = _id(msg, "groupId") if "groupId" in msg else None
     if typ == "alias":
@@ -158,35 +162,37 @@ def normalise(
         raise BadMessage(f"{typ} needs a userId or an anonymousId")
     event = get("event")
     if typ == "track":
-        if type(event) is not str or not event.strip():
+        if type(event) is not str or not event or (event[0].isspace() and not event.strip()):
             raise BadMessage("track needs an event name (a non-empty string)")
     elif event is not None and type(event) is not str:
         raise BadMessage(f"event must be a string, not {_kind(event)}")
     if typ == "group" and group_id is None:
         raise BadMessage("group needs a groupId")
-    name, category = get("name"), get("category")
+    name = get("name")
     if name is not None and type(name) is not str:
         raise BadMessage(f"name must be a string, not {_kind(name)}")
+    category = get("category")
     if category is not None and type(category) is not str:
         raise BadMessage(f"category must be a string, not {_kind(category)}")
-    properties, traits, context, integrations = (
-        get("properties"),
-        get("traits"),
-        get("context"),
-        get("integrations"),
-    )
-    for fname, v in (
-        ("properties", properties),
-        ("traits", traits),
-        ("context", context),
-        ("integrations", integrations),
-    ):
-        if v is not None and type(v) is not dict:
-            raise BadMessage(f"{fname} must be an object, not {_kind(v)}")
-    message_id = _id(msg, "messageId") or f"ordito-{uuid.uuid4()}"
+    properties = get("properties")
+    if properties is not None and type(properties) is not dict:
+        raise BadMessage(f"properties must be an object, not {_kind(properties)}")
+    traits = get("traits")
+    if traits is not None and type(traits) is not dict:
+        raise BadMessage(f"traits must be an object, not {_kind(traits)}")
+    context = get("context")
+    if context is not None and type(context) is not dict:
+        raise BadMessage(f"context must be an object, not {_kind(context)}")
+    integrations = get("integrations")
+    if integrations is not None and type(integrations) is not dict:
+        raise BadMessage(f"integrations must be an object, not {_kind(integrations)}")
+    v = get("messageId")
+    message_id = v if type(v) is str and v and not v[0].isspace() else _id(msg, "messageId")
+    if message_id is None:
+        message_id = f"ordito-{uuid.uuid4()}"
 
     ts = get("timestamp")
-    original = parse_time(ts, "timestamp")
+    original = parse_time(ts, "timestamp") if ts is not None else None
     sent = get("sentAt")
     sent_at = parse_time(sent, "sentAt") if sent is not None else batch_sent_at
     if original is None:
@@ -203,6 +209,11 @@ def normalise(
         if type(ct) is dict:
             traits = ct
     extra = None if msg.keys() <= _KNOWN else {k: v for k, v in msg.items() if k not in _KNOWN}
+    if properties:
+        value = _value(properties)
+        currency = properties.get("currency")
+    else:
+        value = currency = None
     out = {
         "type": typ,
         "messageId": message_id,
@@ -225,8 +236,8 @@ def normalise(
         "ordito": {
             "channel": channel_of(typ, context),
             "type": type_of(typ, event),
-            "value": _value(properties),
-            "currency": properties.get("currency") if properties else None,
+            "value": value,
+            "currency": currency,
             "language": _language(context),
         },
     }
@@ -284,21 +295,30 @@ def channel_of(call: str, context: dict[str, Any] | None) -> str:
     or a page call is `web`; anything else (server-side SDKs) is `other`."""
     if context:
         ch = context.get("channel")
-        if type(ch) is str and ch.lower() in _CHANNELS:
+        if ch is not None and type(ch) is str and ch.lower() in _CHANNELS:
             return ch.lower()
         if "app" in context or "os" in context or "device" in context:
             return "app"
         lib = context.get("library")
-        lib_name = lib.get("name") if type(lib) is dict else None
-        if type(lib_name) is str:
-            low = lib_name.lower()
-            if _MOBILE.search(low):
-                return "app"
-            if _WEB.search(low):
-                return "web"
+        if type(lib) is dict:
+            lib_name = lib.get("name")
+            if type(lib_name) is str:
+                by_lib = _library_channel(lib_name)
+                if by_lib is not None:
+                    return by_lib
         if "page" in context or "userAgent" in context:
             return "web"
     return "app" if call == "screen" else "web" if call == "page" else "other"
+
+
+@lru_cache(maxsize=1024)
+def _library_channel(name: str) -> str | None:
+    low = name.lower()
+    if _MOBILE.search(low):
+        return "app"
+    if _WEB.search(low):
+        return "web"
+    return None
 
 
 def _value(properties: dict[str, Any] | None) -> float | None:
