@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import gzip
 import json
 
+import httpx
 import orjson
 import pytest
 
-from ordito.api import revoke_write_key
+from ordito.api import create_app, revoke_write_key
+from ordito.workspace import Workspace
 
 from .conftest import Api
 
@@ -279,3 +282,42 @@ async def test_openapi_documents_the_endpoints(api: Api) -> None:
     assert (await api.client.get("/docs")).status_code == 200
     health = (await api.client.get("/health")).json()
     assert health["ok"] is True
+
+
+class _Recorder:
+    """A stand-in for Workspace.resolve: records its calls, fails on demand."""
+
+    def __init__(self) -> None:
+        self.calls: list[int | None] = []
+        self.fail = False
+
+
+async def test_identity_hook_runs_after_loads_and_survives_failures(ws: Workspace, key: str) -> None:
+    rec = _Recorder()
+
+    class HookedWorkspace(Workspace):
+        def resolve(self, *, since_seq: int | None = None) -> None:  # type: ignore[override]
+            rec.calls.append(since_seq)
+            if rec.fail:
+                self.engine.execute("BEGIN TRANSACTION")
+                raise RuntimeError("identity broke")
+
+    hooked = copy.copy(ws)
+    hooked.__class__ = HookedWorkspace
+    app = create_app(hooked, interval=0.1, resolve_every=0.0)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            api = Api(c, app, ws, key)
+            await api.post("track", {"userId": "u", "event": "e", "messageId": "h1"})
+            await api.flush()
+            assert rec.calls and rec.calls[0] is not None
+            first = ws.sql("SELECT seq FROM events WHERE source_key = 'h1'")[0][0]
+            assert rec.calls[0] == first
+            rec.fail = True
+            await api.post("track", {"userId": "u", "event": "e", "messageId": "h2"})
+            await api.flush()
+            rec.fail = False
+            await api.post("track", {"userId": "u", "event": "e", "messageId": "h3"})
+            await api.flush()  # the loader still works after the hook failed mid-transaction
+    assert api.service.loader.stats.resolve_errors == 1
+    assert sorted(r[0] for r in ws.sql("SELECT source_key FROM events")) == ["h1", "h2", "h3"]

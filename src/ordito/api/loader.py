@@ -296,6 +296,10 @@ class Loader:
                 view.resolve()  # incremental from its own watermark
         except Exception:
             self.stats.resolve_errors += 1
+            try:  # do not leave this connection inside the hook's failed transaction
+                self.eng.execute("ROLLBACK")
+            except Exception:
+                pass
             log.exception(
                 "identity resolution after the load failed; events are stored, rerun `ordito resolve`"
             )
