@@ -305,19 +305,22 @@ async def test_identity_hook_runs_after_loads_and_survives_failures(ws: Workspac
     hooked = copy.copy(ws)
     hooked.__class__ = HookedWorkspace
     app = create_app(hooked, interval=0.1, resolve_every=0.0)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-            api = Api(c, app, ws, key)
-            await api.post("track", {"userId": "u", "event": "e", "messageId": "h1"})
-            await api.flush()
-            assert rec.calls and rec.calls[0] is not None
-            first = ws.sql("SELECT seq FROM events WHERE source_key = 'h1'")[0][0]
-            assert rec.calls[0] == first
-            rec.fail = True
-            await api.post("track", {"userId": "u", "event": "e", "messageId": "h2"})
-            await api.flush()
-            rec.fail = False
-            await api.post("track", {"userId": "u", "event": "e", "messageId": "h3"})
-            await api.flush()  # the loader still works after the hook failed mid-transaction
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as c,
+    ):
+        api = Api(c, app, ws, key)
+        await api.post("track", {"userId": "u", "event": "e", "messageId": "h1"})
+        await api.flush()
+        assert rec.calls and rec.calls[0] is not None
+        first = ws.sql("SELECT seq FROM events WHERE source_key = 'h1'")[0][0]
+        assert rec.calls[0] == first
+        rec.fail = True
+        await api.post("track", {"userId": "u", "event": "e", "messageId": "h2"})
+        await api.flush()
+        rec.fail = False
+        await api.post("track", {"userId": "u", "event": "e", "messageId": "h3"})
+        await api.flush()  # the loader still works after the hook failed mid-transaction
     assert api.service.loader.stats.resolve_errors == 1
     assert sorted(r[0] for r in ws.sql("SELECT source_key FROM events")) == ["h1", "h2", "h3"]

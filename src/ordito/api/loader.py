@@ -17,6 +17,7 @@ cycle that added events the identity hook runs (``Workspace.resolve``, when the 
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import datetime as dt
 import hashlib
@@ -296,10 +297,8 @@ class Loader:
                 view.resolve()  # incremental from its own watermark
         except Exception:
             self.stats.resolve_errors += 1
-            try:  # do not leave this connection inside the hook's failed transaction
+            with contextlib.suppress(Exception):  # leave the hook's failed transaction, if any
                 self.eng.execute("ROLLBACK")
-            except Exception:
-                pass
             log.exception(
                 "identity resolution after the load failed; events are stored, rerun `ordito resolve`"
             )
