@@ -2,8 +2,9 @@
 
 Stages, each reading and writing documented tables:
 
-1. normalise every new raw identifier value once (``identifier_norm``) and register new canonical
-   identifiers (``identifiers``), flagging placeholders and role mailboxes;
+1. normalise every new raw identifier value once (``identifier_norm``, in SQL; ``phonenumbers`` only for
+   phones the SQL rules cannot settle) and register new canonical identifiers (``identifiers``), flagging
+   placeholders and role mailboxes;
 2. link events to identifiers (``event_links``) and identifiers to each other when they appear on the same
    record (``identity_links``, with the first evidence event and a count);
 3. merge protection: an identifier whose neighbours break a per-kind limit is *shared* (kept, explained);
@@ -27,10 +28,30 @@ import pyarrow as pa
 
 from ..store.duckdb import DuckDBEngine
 from . import normalize as nz
-from .cluster import Change, Edge, Node, assign_keys, components, constrained, violations
-from .policy import ANCHOR_KINDS, EVENT_PRIORITY, LIMITS
+from . import normalize_sql as ns
+from .cluster import Change, Edge, Node, assign_keys, components, constrained
+from .policy import ANCHOR_KINDS, EVENT_PRIORITY, LIMITS, TRUST
 
 ProgressFn = Callable[[str, float], None]
+
+_TEMPS = (
+    "_ei",
+    "_newraw",
+    "_newid",
+    "_newlinks",
+    "_pairs",
+    "_touched",
+    "_nodes",
+    "_comp",
+    "_aff_seq",
+    "_map_new",
+    "_keys",
+    "_ckeys",
+    "_idkey",
+    "_changed",
+    "_map_final",
+    "_normd",
+)
 
 
 @dataclass
@@ -48,14 +69,30 @@ class ResolveResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _limit_case(col: str) -> str:
-    whens = " ".join(f"WHEN {col} = '{k}' THEN {v}" for k, v in LIMITS.items())
-    return f"(CASE {whens} ELSE 1000000 END)"
+def _case(col: str, mapping: dict[str, int], default: int) -> str:
+    whens = " ".join(f"WHEN {col} = '{k}' THEN {v}" for k, v in mapping.items())
+    return f"(CASE {whens} ELSE {default} END)"
 
 
-def _priority_case(col: str) -> str:
-    whens = " ".join(f"WHEN {col} = '{k}' THEN {i}" for i, k in enumerate(EVENT_PRIORITY))
-    return f"(CASE {whens} ELSE 99 END)"
+def _limit_ns(kind: str, namespace: str) -> str:
+    return f"CASE WHEN {kind} IN ('customer_id', 'loyalty_id', 'handle') THEN {namespace} ELSE '' END"
+
+
+LIMIT_CASE = _case("kind", LIMITS, 1_000_000)
+#: Order of identifiers for the home of a customer: earliest first; at a tie, accounts before emails before
+#: phones and cookies, then by value. The same order in SQL (HOME_ORDER) and Python (home_order).
+TRUST_RANK = _case("kind", {k: 10 - v for k, v in TRUST.items()}, 10)
+
+
+def home_order(first_seen: object, kind: str, value: str) -> tuple[object, int, str]:
+    return (first_seen, 10 - TRUST.get(kind, 0), value)
+
+
+def _home_sql(f: str, kind: str, value: str) -> str:
+    return f"({f}, {TRUST_RANK.replace('kind', kind)}, {value})"
+
+
+PRIORITY_CASE = _case("kind", {k: i for i, k in enumerate(EVENT_PRIORITY)}, 99)
 
 
 class Resolver:
@@ -89,38 +126,34 @@ class Resolver:
             if full:
                 e.execute("DELETE FROM event_links")
                 e.execute("DELETE FROM identity_links")
-                e.execute(
-                    "UPDATE identifiers SET n_events = 0, first_seen = NULL, last_seen = NULL "
-                    "WHERE status NOT IN ('placeholder')"
-                )
-            # 1. identifiers of new events
+                e.execute("UPDATE identifiers SET n_events = 0, first_seen = NULL, last_seen = NULL")
             e.execute(f"""CREATE OR REPLACE TEMP TABLE _ei AS
                 SELECT seq, occurred_at, i.kind AS kind, i.namespace AS namespace, i.raw AS raw, i.region AS region
                 FROM (SELECT seq, occurred_at, unnest(identifiers) AS i FROM events WHERE seq > {w} AND seq <= {top})""")
             res.events = int(e.scalar(f"SELECT count(*) FROM events WHERE seq > {w} AND seq <= {top}"))
-            t = self._step("read", res, t, 0.1)
+            t = self._step("read", res, t, 0.05)
             self._normalise_new(res)
-            t = self._step("normalise", res, t, 0.3)
-            new_ids = self._register_identifiers(res)
-            t = self._step("identifiers", res, t, 0.4)
-            self._link_events(w, top, full)
-            t = self._step("link events", res, t, 0.5)
+            t = self._step("normalise", res, t, 0.2)
+            self._register_identifiers(res)
+            t = self._step("identifiers", res, t, 0.3)
+            self._link_events()
+            t = self._step("link events", res, t, 0.45)
             self._link_identifiers(res)
-            t = self._step("links", res, t, 0.6)
-            touched = self._shared_by_neighbours(new_ids, res, full)
-            t = self._step("merge protection", res, t, 0.7)
-            changed_nodes = self._recluster(touched, full, res)
-            t = self._step("cluster", res, t, 0.85)
-            self._assign_events(w, top, changed_nodes, full)
-            t = self._step("events", res, t, 0.95)
-            self._customer_stats(changed_nodes, w, top, full)
+            t = self._step("links", res, t, 0.55)
+            self._shared_by_neighbours(res, full)
+            t = self._step("merge protection", res, t, 0.6)
+            self._recluster(full, res)
+            t = self._step("cluster", res, t, 0.8)
+            self._assign_events(w, top, full)
+            t = self._step("events", res, t, 0.9)
+            self._customer_stats(full)
             e.execute("INSERT OR REPLACE INTO stage_state VALUES ('identity', ?, ?)", [top, self.now])
             e.execute("COMMIT")
         except BaseException:
             e.execute("ROLLBACK")
             raise
         finally:
-            for tmp in ("_ei", "_newlinks", "_pairs", "_touched", "_nodes", "_aff_seq", "_map_new", "_chg"):
+            for tmp in _TEMPS:
                 e.execute(f"DROP TABLE IF EXISTS {tmp}")
         self._step("stats", res, t, 1.0)
         res.customers = int(e.scalar("SELECT count(*) FROM customers WHERE status = 'active'"))
@@ -131,111 +164,58 @@ class Resolver:
 
     def _normalise_new(self, res: ResolveResult) -> None:
         e = self.eng
-        new = e.arrow("""SELECT DISTINCT d.kind, d.namespace, d.raw, d.region FROM _ei d
+        e.execute("""CREATE OR REPLACE TEMP TABLE _newraw AS
+            SELECT DISTINCT kind, namespace, raw, region FROM _ei d
             WHERE NOT EXISTS (SELECT 1 FROM identifier_norm n WHERE n.kind = d.kind AND n.namespace = d.namespace
                               AND n.raw = d.raw AND n.region = d.region)""")
-        if new.num_rows == 0:
+        if not e.scalar("SELECT count(*) FROM _newraw"):
             return
-        kinds = new.column("kind").to_pylist()
-        nss = new.column("namespace").to_pylist()
-        raws = new.column("raw").to_pylist()
-        regions = new.column("region").to_pylist()
-        values: list[str | None] = []
-        valid: list[bool] = []
-        reasons: list[str | None] = []
-        cache: dict[tuple[str, str], nz.Normalized] = {}
-        for k, ns, raw, rg in zip(kinds, nss, raws, regions, strict=True):
-            if k == "phone":
-                # national writings only depend on the region; international ones do not
-                key = (raw, rg if not raw.lstrip().startswith(("+", "00")) else "")
-                r = cache.get(key)
-                if r is None:
-                    r = cache[key] = nz.phone(raw, rg or None)
-            else:
-                r = nz.normalize(k, raw, ns, rg or None)
-            values.append(r.value)
-            valid.append(r.valid)
-            reasons.append(r.reason)
-        out = pa.table(
-            {
-                "kind": kinds,
-                "namespace": nss,
-                "raw": raws,
-                "region": regions,
-                "value": values,
-                "valid": valid,
-                "reason": reasons,
-            }
-        )
-        e.register("_norm_in", out)
-        try:
-            e.execute(
-                "INSERT INTO identifier_norm SELECT kind, namespace, raw, region, value, valid, reason FROM _norm_in"
-            )
-        finally:
-            e.unregister("_norm_in")
-        res.invalid_values = int(sum(1 for v in valid if not v))
+        regions = [r[0] for r in e.execute("SELECT DISTINCT region FROM _newraw WHERE kind = 'phone'")]
+        res.invalid_values = normalise_table(e, "_newraw", regions)
 
-    def _register_identifiers(self, res: ResolveResult) -> set[int]:
+    def _register_identifiers(self, res: ResolveResult) -> None:
         e = self.eng
-        new = e.arrow("""SELECT DISTINCT n.kind, CASE WHEN n.kind IN ('email', 'phone') THEN '' ELSE n.namespace END AS namespace,
+        e.execute("""CREATE OR REPLACE TEMP TABLE _newid AS
+            SELECT DISTINCT n.kind, CASE WHEN n.kind IN ('email', 'phone') THEN '' ELSE n.namespace END AS namespace,
                    n.value
-            FROM (SELECT DISTINCT kind, namespace, raw, region FROM _ei) d
-            JOIN identifier_norm n USING (kind, namespace, raw, region)
-            WHERE n.valid AND NOT EXISTS (SELECT 1 FROM identifiers i WHERE i.kind = n.kind AND i.value = n.value)
-            ORDER BY n.kind, n.value""")
-        if new.num_rows == 0:
-            return set()
-        base = int(e.scalar("SELECT coalesce(max(identifier_id), 0) FROM identifiers"))
-        kinds = new.column("kind").to_pylist()
-        vals = new.column("value").to_pylist()
-        status, reason = [], []
-        for k, v in zip(kinds, vals, strict=True):
-            p = nz.placeholder_reason(k, v)
-            r = None if p else nz.role_reason(k, v)
-            status.append("placeholder" if p else ("shared" if r else "active"))
-            reason.append(p or r)
-        ids = list(range(base + 1, base + 1 + new.num_rows))
-        tbl = pa.table(
-            {
-                "identifier_id": ids,
-                "kind": kinds,
-                "namespace": new.column("namespace"),
-                "value": vals,
-                "status": status,
-                "status_reason": reason,
-            }
-        )
-        e.register("_idn", tbl)
-        try:
-            e.execute("""INSERT INTO identifiers (identifier_id, kind, namespace, value, n_events, status, status_reason)
-                         SELECT identifier_id, kind, namespace, value, 0, status, status_reason FROM _idn""")
-            e.execute(
+            FROM _newraw d JOIN identifier_norm n USING (kind, namespace, raw, region)
+            WHERE n.valid AND NOT EXISTS (SELECT 1 FROM identifiers i WHERE i.kind = n.kind AND i.value = n.value)""")
+        n = int(e.scalar("SELECT count(*) FROM _newid") or 0)
+        if n:
+            base = int(e.scalar("SELECT coalesce(max(identifier_id), 0) FROM identifiers"))
+            e.execute(f"""INSERT INTO identifiers (identifier_id, kind, namespace, value, n_events, status, status_reason)
+                SELECT {base} + row_number() OVER (ORDER BY kind, value), kind, namespace, value, 0,
+                       CASE WHEN p IS NOT NULL THEN 'placeholder' WHEN r IS NOT NULL THEN 'shared' ELSE 'active' END,
+                       coalesce(p, r)
+                FROM (SELECT *, {ns.placeholder_sql("kind", "value")} AS p,
+                             CASE WHEN kind = 'email' THEN {ns.role_sql("value")} END AS r FROM _newid)""")
+            first = self._next_change()
+            shared = e.execute(
                 f"""INSERT INTO identity_changes
-                SELECT {self._next_change()} + row_number() OVER (ORDER BY identifier_id), ?, NULL, 'shared', NULL, NULL,
+                SELECT {first} + row_number() OVER (ORDER BY identifier_id), ?, NULL, 'shared', NULL, NULL,
                        identifier_id, status_reason, NULL
-                FROM _idn WHERE status <> 'active'""",
+                FROM identifiers WHERE identifier_id > {base} AND status <> 'active'""",
                 [self.now],
             )
-        finally:
-            e.unregister("_idn")
-        res.new_identifiers = new.num_rows
-        res.shared += sum(1 for s in status if s != "active")
-        return set(ids)
+            res.shared += int(shared[0][0]) if shared else 0
+        res.new_identifiers = n
+        # cache the identifier of every normalised raw value (one join instead of two when linking)
+        e.execute("""UPDATE identifier_norm SET identifier_id = i.identifier_id
+            FROM identifiers i WHERE identifier_norm.identifier_id IS NULL AND identifier_norm.valid
+              AND i.kind = identifier_norm.kind AND i.value = identifier_norm.value""")
 
     def _next_change(self) -> int:
         return int(self.eng.scalar("SELECT coalesce(max(change_id), 0) FROM identity_changes"))
 
     # --- 2. links ------------------------------------------------------------------------------
 
-    def _link_events(self, w: int, top: int, full: bool) -> None:
+    def _link_events(self) -> None:
         e = self.eng
         e.execute("""CREATE OR REPLACE TEMP TABLE _newlinks AS
-            SELECT DISTINCT d.seq, i.identifier_id, d.occurred_at
+            SELECT DISTINCT d.seq, n.identifier_id, d.occurred_at
             FROM _ei d JOIN identifier_norm n USING (kind, namespace, raw, region)
-            JOIN identifiers i ON i.kind = n.kind AND i.value = n.value
-            WHERE n.valid""")
-        e.execute("INSERT INTO event_links SELECT seq, identifier_id FROM _newlinks")
+            WHERE n.identifier_id IS NOT NULL""")
+        e.execute("INSERT INTO event_links SELECT seq, identifier_id, occurred_at FROM _newlinks")
         e.execute("""UPDATE identifiers SET n_events = identifiers.n_events + s.n,
                 first_seen = least(coalesce(identifiers.first_seen, s.f), s.f),
                 last_seen = greatest(coalesce(identifiers.last_seen, s.l), s.l)
@@ -246,9 +226,11 @@ class Resolver:
     def _link_identifiers(self, res: ResolveResult) -> None:
         e = self.eng
         e.execute("""CREATE OR REPLACE TEMP TABLE _pairs AS
+            WITH multi AS (SELECT seq FROM _newlinks GROUP BY seq HAVING count(*) > 1),
+                 l AS (SELECT n.* FROM _newlinks n SEMI JOIN multi USING (seq))
             SELECT l1.identifier_id AS a, l2.identifier_id AS b, count(*) AS n, min(l1.seq) AS first_seq,
                    min(l1.occurred_at) AS f, max(l1.occurred_at) AS l
-            FROM _newlinks l1 JOIN _newlinks l2 ON l1.seq = l2.seq AND l1.identifier_id < l2.identifier_id
+            FROM l l1 JOIN l l2 ON l1.seq = l2.seq AND l1.identifier_id < l2.identifier_id
             GROUP BY ALL""")
         e.execute("""UPDATE identity_links SET n_events = identity_links.n_events + p.n,
                 first_seen = least(identity_links.first_seen, p.f), last_seen = greatest(identity_links.last_seen, p.l)
@@ -257,45 +239,42 @@ class Resolver:
             SELECT a, b, 'same_record', 1.0, first_seq, n, f, l FROM _pairs p
             WHERE NOT EXISTS (SELECT 1 FROM identity_links x WHERE x.a = p.a AND x.b = p.b AND x.rule = 'same_record')""")
         res.links = int(e.scalar("SELECT count(*) FROM _pairs"))
+        e.execute("""CREATE OR REPLACE TEMP TABLE _touched AS
+            SELECT a AS id FROM _pairs UNION SELECT b FROM _pairs
+            UNION SELECT i.identifier_id FROM _newid n JOIN identifiers i USING (kind, value)""")
 
     # --- 3. merge protection -------------------------------------------------------------------
 
-    def _shared_by_neighbours(self, new_ids: set[int], res: ResolveResult, full: bool) -> set[int]:
-        """Mark shared every non-anchor identifier whose neighbours break a limit. Returns touched ids."""
+    def _shared_by_neighbours(self, res: ResolveResult, full: bool) -> None:
+        """Mark shared every non-account identifier whose neighbours break a limit."""
         e = self.eng
-        e.execute("""CREATE OR REPLACE TEMP TABLE _touched AS
-            SELECT a AS id FROM _pairs UNION SELECT b FROM _pairs""")
-        if new_ids:
-            e.register("_newids", pa.table({"id": sorted(new_ids)}))
-            try:
-                e.execute("INSERT INTO _touched SELECT id FROM _newids EXCEPT SELECT id FROM _touched")
-            finally:
-                e.unregister("_newids")
         anchors = ", ".join(f"'{k}'" for k in sorted(ANCHOR_KINDS))
         scope = "" if full else "AND v.identifier_id IN (SELECT id FROM _touched)"
         rows = e.execute(f"""
             WITH nb AS (SELECT a AS v, b AS u FROM identity_links UNION ALL SELECT b AS v, a AS u FROM identity_links),
             c AS (
-                SELECT nb.v, u.kind, CASE WHEN u.kind IN ('customer_id', 'loyalty_id', 'handle') THEN u.namespace ELSE '' END AS ns,
-                       count(DISTINCT nb.u) AS n, list(DISTINCT u.value)[1:4] AS examples
+                SELECT nb.v, u.kind, {_limit_ns("u.kind", "u.namespace")} AS ns, count(DISTINCT nb.u) AS n,
+                       min(u.value) AS ex1, max(u.value) AS ex2
                 FROM nb JOIN identifiers u ON u.identifier_id = nb.u AND u.status <> 'placeholder'
                 JOIN identifiers v ON v.identifier_id = nb.v
                 WHERE v.status = 'active' AND v.kind NOT IN ({anchors}) {scope}
-                GROUP BY ALL HAVING count(DISTINCT nb.u) > {_limit_case("u.kind")})
-            SELECT v, kind, ns, n, examples FROM c ORDER BY v, kind, ns""")
+                GROUP BY ALL HAVING count(DISTINCT nb.u) > {LIMIT_CASE.replace("kind", "u.kind")})
+            SELECT v, kind, ns, n, ex1, ex2 FROM c ORDER BY v, kind, ns""")
         if not rows:
-            return self._touched_set()
-        first: dict[int, tuple[str, str, int, list[str]]] = {}
-        for v, kind, ns, n, ex in rows:
-            first.setdefault(int(v), (kind, ns, int(n), list(ex)))
+            return
+        first: dict[int, tuple[str, str, int, str, str]] = {}
+        for v, kind, nsp, n, ex1, ex2 in rows:
+            first.setdefault(int(v), (kind, nsp, int(n), ex1, ex2))
         recs = []
-        for v, (kind, ns, n, ex) in first.items():
-            what = f"{kind} ({ns})" if ns else kind
+        for v, (kind, nsp, n, ex1, ex2) in first.items():
+            what = f"{kind} ({nsp})" if nsp else kind
             reason = (
-                f"used with {n} different {what} values (e.g. {', '.join(ex[:3])}); a person has at most "
+                f"used with {n} different {what} values (e.g. {ex1}, {ex2}); a person has at most "
                 f"{LIMITS.get(kind)}: shared by several people"
             )
-            recs.append((v, reason, json.dumps({"kind": kind, "namespace": ns, "count": n, "examples": ex})))
+            recs.append(
+                (v, reason, json.dumps({"kind": kind, "namespace": nsp, "count": n, "examples": [ex1, ex2]}))
+            )
         tbl = pa.table(
             {"id": [r[0] for r in recs], "reason": [r[1] for r in recs], "detail": [r[2] for r in recs]}
         )
@@ -314,110 +293,208 @@ class Resolver:
         finally:
             e.unregister("_sh")
         res.shared += len(recs)
-        return self._touched_set()
-
-    def _touched_set(self) -> set[int]:
-        return {int(r[0]) for r in self.eng.execute("SELECT id FROM _touched")}
 
     # --- 4. clustering and keys ----------------------------------------------------------------
 
-    def _recluster(self, touched: set[int], full: bool, res: ResolveResult) -> set[int]:
+    def _node_set(self, full: bool) -> None:
         e = self.eng
         if full:
             e.execute("""CREATE OR REPLACE TEMP TABLE _nodes AS
                 SELECT identifier_id AS id FROM identifiers UNION SELECT identifier_id FROM identity_map""")
-        else:
-            e.execute("CREATE OR REPLACE TEMP TABLE _nodes AS SELECT id FROM _touched")
-            for _ in range(20):  # closure: members of affected customers, and their active neighbours
-                before = int(e.scalar("SELECT count(*) FROM _nodes"))
-                e.execute("""INSERT INTO _nodes
-                    SELECT m.identifier_id FROM identity_map m WHERE m.customer_key IN (
-                        SELECT customer_key FROM identity_map WHERE identifier_id IN (SELECT id FROM _nodes))
-                    EXCEPT SELECT id FROM _nodes""")
-                e.execute("""INSERT INTO _nodes
-                    SELECT l.b FROM identity_links l JOIN identifiers i ON i.identifier_id = l.a AND i.status = 'active'
-                    WHERE l.a IN (SELECT id FROM _nodes)
-                    UNION SELECT l.a FROM identity_links l JOIN identifiers i ON i.identifier_id = l.b AND i.status = 'active'
-                    WHERE l.b IN (SELECT id FROM _nodes)
-                    EXCEPT SELECT id FROM _nodes""")
-                if int(e.scalar("SELECT count(*) FROM _nodes")) == before:
-                    break
-        tn = e.arrow("""SELECT i.identifier_id, i.kind, i.namespace, i.value, i.status,
-                               coalesce(i.first_seen, TIMESTAMP '9999-12-31') AS first_seen, m.customer_key
-                        FROM _nodes n JOIN identifiers i ON i.identifier_id = n.id
-                        LEFT JOIN identity_map m ON m.identifier_id = i.identifier_id
-                        ORDER BY i.identifier_id""")
-        ids = np.asarray(tn.column("identifier_id").to_numpy(), dtype=np.int64)
-        status = tn.column("status").to_pylist()
-        kinds = tn.column("kind").to_pylist()
-        nss = tn.column("namespace").to_pylist()
-        vals = tn.column("value").to_pylist()
-        firsts = tn.column("first_seen").to_pylist()
-        okeys = tn.column("customer_key").to_pylist()
-        active_mask = np.array([s == "active" for s in status], dtype=bool)
-        act_ids = ids[active_mask]
-        nodes: dict[int, Node] = {}
-        old_key: dict[int, str] = {}
-        for i, k, ns, v, f, ok, s in zip(ids.tolist(), kinds, nss, vals, firsts, okeys, status, strict=True):
-            if s == "active":
-                nodes[i] = Node(i, k, ns, v, (f, v))
-            if ok is not None:
-                old_key[i] = ok
-        te = e.arrow("""SELECT l.a, l.b, l.n_events, l.evidence_seq FROM identity_links l
+            return
+        e.execute("CREATE OR REPLACE TEMP TABLE _nodes AS SELECT id FROM _touched")
+        for _ in range(50):  # closure: members of affected customers, and their active neighbours
+            before = int(e.scalar("SELECT count(*) FROM _nodes"))
+            e.execute("""INSERT INTO _nodes
+                SELECT m.identifier_id FROM identity_map m WHERE m.customer_key IN (
+                    SELECT customer_key FROM identity_map WHERE identifier_id IN (SELECT id FROM _nodes))
+                EXCEPT SELECT id FROM _nodes""")
+            e.execute("""INSERT INTO _nodes
+                SELECT l.b FROM identity_links l JOIN identifiers i ON i.identifier_id = l.a AND i.status = 'active'
+                WHERE l.a IN (SELECT id FROM _nodes)
+                UNION SELECT l.a FROM identity_links l JOIN identifiers i ON i.identifier_id = l.b AND i.status = 'active'
+                WHERE l.b IN (SELECT id FROM _nodes)
+                EXCEPT SELECT id FROM _nodes""")
+            if int(e.scalar("SELECT count(*) FROM _nodes")) == before:
+                break
+
+    def _recluster(self, full: bool, res: ResolveResult) -> None:
+        e = self.eng
+        self._node_set(full)
+        act = e.arrow("""SELECT n.id FROM _nodes n JOIN identifiers i ON i.identifier_id = n.id
+                         WHERE i.status = 'active' ORDER BY n.id""")
+        act_ids = np.asarray(act.column("id").to_numpy(), dtype=np.int64)
+        te = e.arrow("""SELECT l.a, l.b FROM identity_links l
                         JOIN identifiers ia ON ia.identifier_id = l.a AND ia.status = 'active'
                         JOIN identifiers ib ON ib.identifier_id = l.b AND ib.status = 'active'
                         WHERE l.a IN (SELECT id FROM _nodes) AND l.b IN (SELECT id FROM _nodes)""")
-        ea = np.asarray(te.column("a").to_numpy(), dtype=np.int64)
-        eb = np.asarray(te.column("b").to_numpy(), dtype=np.int64)
-        labels = components(act_ids, ea, eb)
-        order = np.argsort(labels, kind="stable")
-        groups: list[list[int]] = []
-        if len(order):
-            sorted_labels = labels[order]
-            cuts = np.flatnonzero(np.diff(sorted_labels)) + 1
-            for chunk in np.split(act_ids[order], cuts):
-                groups.append(chunk.tolist())
-        # over-limit components: constrained re-clustering
-        final: list[list[int]] = []
-        bad = [g for g in groups if len(g) > 1 and violations(nodes[i] for i in g)]
-        if bad:
-            bad_set = {i for g in bad for i in g}
-            edge_list: dict[int, list[Edge]] = {}
-            comp_of = {i: gi for gi, g in enumerate(bad) for i in g}
-            ne, nb_ = te.column("n_events").to_pylist(), te.column("evidence_seq").to_pylist()
-            for a, b, n, s in zip(ea.tolist(), eb.tolist(), ne, nb_, strict=True):
-                if a in bad_set:
-                    edge_list.setdefault(comp_of[a], []).append(Edge(a, b, int(n), int(s or 0)))
-            shared_now: dict[int, str] = {}
-            refused: list[Change] = []
-            for gi, g in enumerate(bad):
-                sub, sh, rf = constrained({i: nodes[i] for i in g}, edge_list.get(gi, []))
-                final.extend(sub)
-                shared_now.update(sh)
-                refused.extend(rf)
-            good = [g for g in groups if not (len(g) > 1 and violations(nodes[i] for i in g))]
-            groups = good + final
-            if shared_now:
-                self._mark_shared(shared_now)
-                res.shared += len(shared_now)
-            if refused:
-                self._record([*refused])
-        # keys
-        key_rows = e.execute("SELECT customer_key, first_seen FROM customers")
-        key_order = {k: (f or dt.datetime.max, k) for k, f in key_rows}
-        taken = set(key_order)
-        home_of: dict[str, int] = {}
-        home_rank: dict[str, tuple[object, ...]] = {}
-        for i, k in old_key.items():
-            nd = nodes.get(i)
-            rank = nd.order if nd else (dt.datetime.max, "")
-            if k not in home_rank or rank < home_rank[k]:  # type: ignore[operator]
-                home_rank[k], home_of[k] = rank, i
-        all_nodes = dict(nodes)
-        new_map, changes = assign_keys(groups, all_nodes, old_key, key_order, home_of, taken)
-        # keys that kept no identifier (their identifiers all became shared)
-        used = set(new_map.values())
-        for k in sorted(set(old_key.values()) - used):
+        labels = components(
+            act_ids,
+            np.asarray(te.column("a").to_numpy(), dtype=np.int64),
+            np.asarray(te.column("b").to_numpy(), dtype=np.int64),
+        )
+        e.register("_comp_in", pa.table({"id": act_ids, "comp": labels}))
+        try:
+            e.execute("CREATE OR REPLACE TEMP TABLE _comp AS SELECT id, comp FROM _comp_in")
+        finally:
+            e.unregister("_comp_in")
+        self._split_over_limit(res)
+        self._assign_keys(res)
+
+    def _split_over_limit(self, res: ResolveResult) -> None:
+        """Components breaking a per-kind limit are re-clustered by the constrained union-find."""
+        e = self.eng
+        bad = e.arrow(f"""
+            WITH k AS (SELECT c.comp, i.kind, {_limit_ns("i.kind", "i.namespace")} AS ns, count(*) AS n
+                       FROM _comp c JOIN identifiers i ON i.identifier_id = c.id GROUP BY ALL)
+            SELECT DISTINCT comp FROM k WHERE n > {LIMIT_CASE}""")
+        if bad.num_rows == 0:
+            return
+        e.register("_badc", bad)
+        try:
+            tn = e.arrow("""SELECT c.comp, i.identifier_id, i.kind, i.namespace, i.value,
+                                   coalesce(i.first_seen, TIMESTAMP '9999-12-31') AS first_seen
+                            FROM _comp c JOIN identifiers i ON i.identifier_id = c.id
+                            WHERE c.comp IN (SELECT comp FROM _badc) ORDER BY c.comp, i.identifier_id""")
+            te = e.arrow("""SELECT c.comp, l.a, l.b, l.n_events, l.evidence_seq FROM identity_links l
+                            JOIN _comp c ON c.id = l.a JOIN _comp c2 ON c2.id = l.b AND c2.comp = c.comp
+                            WHERE c.comp IN (SELECT comp FROM _badc)""")
+        finally:
+            e.unregister("_badc")
+        nodes_by: dict[int, dict[int, Node]] = {}
+        for comp, i, k, nsp, v, f in zip(*(tn.column(c).to_pylist() for c in tn.column_names), strict=True):
+            nodes_by.setdefault(comp, {})[i] = Node(i, k, nsp, v, home_order(f, k, v))
+        edges_by: dict[int, list[Edge]] = {}
+        for comp, a, b, n, s in zip(*(te.column(c).to_pylist() for c in te.column_names), strict=True):
+            edges_by.setdefault(comp, []).append(Edge(a, b, int(n), int(s or 0)))
+        next_comp = int(e.scalar("SELECT coalesce(max(comp), 0) + 1 FROM _comp"))
+        new_ids, new_comps = [], []
+        shared_now: dict[int, str] = {}
+        refused: list[Change] = []
+        for comp in sorted(nodes_by):
+            groups, sh, rf = constrained(nodes_by[comp], edges_by.get(comp, []))
+            shared_now.update(sh)
+            refused.extend(rf)
+            for g in groups:
+                for i in g:
+                    new_ids.append(i)
+                    new_comps.append(next_comp)
+                next_comp += 1
+        e.register(
+            "_recomp",
+            pa.table({"id": pa.array(new_ids, pa.int64()), "comp": pa.array(new_comps, pa.int64())}),
+        )
+        try:
+            # drop the over-limit components (their new bridges included) and add their parts
+            e.execute(
+                "DELETE FROM _comp WHERE comp IN (SELECT comp FROM _comp WHERE id IN (SELECT id FROM _recomp))"
+            )
+            e.execute("INSERT INTO _comp SELECT id, comp FROM _recomp")
+        finally:
+            e.unregister("_recomp")
+        if shared_now:
+            self._mark_shared(shared_now)
+            res.shared += len(shared_now)
+        self._record(refused)
+
+    def _assign_keys(self, res: ResolveResult) -> None:
+        """Keys for every component: simple cases in SQL, merges and splits through ``assign_keys``."""
+        e = self.eng
+        # the home identifier of every old customer whose identifiers are in play: its earliest identifier
+        # that is still active (a home that became shared passes to the next one)
+        e.execute(f"""CREATE OR REPLACE TEMP TABLE _keys AS
+            WITH old AS (SELECT m.customer_key, m.identifier_id, i.kind, i.value,
+                                coalesce(i.first_seen, TIMESTAMP '9999-12-31') AS f,
+                                m.identifier_id IN (SELECT id FROM _comp) AS alive
+                         FROM identity_map m JOIN identifiers i USING (identifier_id)
+                         WHERE m.customer_key IN (SELECT customer_key FROM identity_map
+                                                  WHERE identifier_id IN (SELECT id FROM _nodes)))
+            SELECT customer_key, arg_min(identifier_id, {_home_sql("f", "kind", "value")}) FILTER (WHERE alive) AS home,
+                   count(*) AS members
+            FROM old GROUP BY customer_key""")
+        # per component: its home identifier, old keys it holds, old keys whose home it holds
+        e.execute(f"""CREATE OR REPLACE TEMP TABLE _ckeys AS
+            WITH ci AS (SELECT c.comp, c.id, i.kind, i.value, coalesce(i.first_seen, TIMESTAMP '9999-12-31') AS f,
+                               m.customer_key AS old_key, h.customer_key AS home_of
+                        FROM _comp c JOIN identifiers i ON i.identifier_id = c.id
+                        LEFT JOIN identity_map m ON m.identifier_id = c.id
+                        LEFT JOIN _keys h ON h.home = c.id)
+            SELECT comp, arg_min(kind || ':' || value, {_home_sql("f", "kind", "value")}) AS home_value,
+                   count(DISTINCT old_key) AS n_old, count(DISTINCT home_of) AS n_home, min(old_key) AS any_old,
+                   min(home_of) AS any_home
+            FROM ci GROUP BY comp""")
+        # simple cases: no old key -> a new key from the home identifier; exactly one old key, whose home
+        # identifier is here -> it keeps that key (fragments split off elsewhere take the slow path)
+        e.execute("""CREATE OR REPLACE TEMP TABLE _map_new AS
+            SELECT c.id, CASE WHEN k.n_old = 0 THEN 'cus_' || left(md5(k.home_value), 16) ELSE k.any_old END AS customer_key,
+                   k.n_old = 0 AS created
+            FROM _comp c JOIN _ckeys k USING (comp)
+            WHERE k.n_old = 0 OR (k.n_old = 1 AND k.n_home = 1 AND k.any_home = k.any_old)""")
+        # new keys must not collide with any existing key (or with each other): such components go the slow way
+        e.execute("""DELETE FROM _map_new WHERE created AND customer_key IN (
+            SELECT customer_key FROM customers
+            UNION ALL SELECT customer_key FROM (SELECT customer_key, count(DISTINCT comp) AS n FROM _map_new m
+                JOIN _comp c ON c.id = m.id WHERE m.created GROUP BY 1) WHERE n > 1)""")
+        # the rest: merges, splits, moves, collisions
+        rest = e.arrow("""SELECT c.comp, i.identifier_id, i.kind, i.namespace, i.value,
+                                 coalesce(i.first_seen, TIMESTAMP '9999-12-31') AS first_seen, m.customer_key
+                          FROM _comp c JOIN identifiers i ON i.identifier_id = c.id
+                          LEFT JOIN identity_map m ON m.identifier_id = c.id
+                          WHERE c.id NOT IN (SELECT id FROM _map_new) ORDER BY c.comp, i.identifier_id""")
+        changes: list[Change] = []
+        created = int(e.scalar("SELECT count(DISTINCT customer_key) FROM _map_new WHERE created") or 0)
+        if created:
+            first = self._next_change()
+            e.execute(
+                f"""INSERT INTO identity_changes
+                SELECT {first} + row_number() OVER (ORDER BY customer_key), ?, NULL, 'create', customer_key, NULL,
+                       NULL, 'new person', NULL
+                FROM (SELECT DISTINCT customer_key FROM _map_new WHERE created)""",
+                [self.now],
+            )
+        if rest.num_rows:
+            cols = [rest.column(c).to_pylist() for c in rest.column_names]
+            nodes: dict[int, Node] = {}
+            old_key: dict[int, str] = {}
+            groups_d: dict[int, list[int]] = {}
+            for comp, i, k, nsp, v, f, ok in zip(*cols, strict=True):
+                nodes[i] = Node(i, k, nsp, v, home_order(f, k, v))
+                groups_d.setdefault(comp, []).append(i)
+                if ok is not None:
+                    old_key[i] = ok
+            in_play = """SELECT DISTINCT m.customer_key FROM identity_map m JOIN _comp c ON c.id = m.identifier_id
+                         WHERE c.id NOT IN (SELECT id FROM _map_new)"""
+            homes = {
+                k: int(h)
+                for k, h in e.execute(
+                    f"SELECT customer_key, home FROM _keys WHERE home IS NOT NULL AND customer_key IN ({in_play})"
+                )
+            }
+            key_order = {
+                k: (f or dt.datetime.max, k)
+                for k, f in e.execute(
+                    f"SELECT customer_key, first_seen FROM customers WHERE customer_key IN ({in_play})"
+                )
+            }
+            taken = {
+                r[0]
+                for r in e.execute(
+                    "SELECT customer_key FROM customers UNION SELECT customer_key FROM _map_new"
+                )
+            }
+            mapping, changes = assign_keys(list(groups_d.values()), nodes, old_key, key_order, homes, taken)
+            ids = list(mapping)
+            e.register(
+                "_slow",
+                pa.table({"id": pa.array(ids, pa.int64()), "customer_key": [mapping[i] for i in ids]}),
+            )
+            try:
+                e.execute("INSERT INTO _map_new SELECT id, customer_key, false FROM _slow")
+            finally:
+                e.unregister("_slow")
+        # keys whose identifiers all became shared
+        for (k,) in e.execute("""SELECT customer_key FROM _keys WHERE customer_key NOT IN
+                                 (SELECT customer_key FROM _map_new)"""):
             if not any(c.action == "merge" and c.other_key == k for c in changes):
                 changes.append(
                     Change(
@@ -426,16 +503,14 @@ class Resolver:
                         reason="all its identifiers are now shared by several people",
                     )
                 )
-        res.customers_created += sum(1 for c in changes if c.action in ("create", "split"))
+        res.customers_created += created + sum(1 for c in changes if c.action in ("create", "split"))
         res.merges += sum(1 for c in changes if c.action == "merge")
         res.splits += sum(1 for c in changes if c.action == "split")
-        changed = {i for i in set(old_key) | set(new_map) if old_key.get(i) != new_map.get(i)}
-        self._write_map(new_map, old_key, changes, ids)
+        self._write_map(changes)
         self._record(changes)
-        return changed
 
     def _mark_shared(self, shared: dict[int, str]) -> None:
-        tbl = pa.table({"id": list(shared), "reason": list(shared.values())})
+        tbl = pa.table({"id": pa.array(list(shared), pa.int64()), "reason": list(shared.values())})
         self.eng.register("_sh2", tbl)
         try:
             self.eng.execute("""UPDATE identifiers SET status = 'shared', status_reason = s.reason
@@ -469,36 +544,31 @@ class Resolver:
         finally:
             self.eng.unregister("_chg_in")
 
-    def _write_map(
-        self, new_map: dict[int, str], old_key: dict[int, str], changes: list[Change], node_ids: np.ndarray
-    ) -> None:
+    def _write_map(self, changes: list[Change]) -> None:
         e = self.eng
-        ids = list(new_map)
-        tbl = pa.table(
-            {"identifier_id": pa.array(ids, pa.int64()), "customer_key": [new_map[i] for i in ids]}
+        e.execute(
+            """CREATE OR REPLACE TEMP TABLE _map_final AS
+            SELECT n.id AS identifier_id, n.customer_key,
+                   CASE WHEN o.customer_key = n.customer_key THEN o.since ELSE ? END AS since,
+                   o.customer_key IS DISTINCT FROM n.customer_key AS changed
+            FROM _map_new n LEFT JOIN identity_map o ON o.identifier_id = n.id""",
+            [self.now],
         )
-        e.register("_map_in", tbl)
-        try:
-            e.execute(
-                """CREATE OR REPLACE TEMP TABLE _map_new AS
-                SELECT n.identifier_id, n.customer_key,
-                       CASE WHEN o.customer_key = n.customer_key THEN o.since ELSE ? END AS since
-                FROM _map_in n LEFT JOIN identity_map o USING (identifier_id)""",
-                [self.now],
-            )
-        finally:
-            e.unregister("_map_in")
+        # identifiers whose customer changed (or that left the map): their events need a new customer
+        e.execute("""CREATE OR REPLACE TEMP TABLE _changed AS
+            SELECT identifier_id FROM _map_final WHERE changed
+            UNION SELECT identifier_id FROM identity_map WHERE identifier_id IN (SELECT id FROM _nodes)
+                  AND identifier_id NOT IN (SELECT identifier_id FROM _map_final)""")
         e.execute("DELETE FROM identity_map WHERE identifier_id IN (SELECT id FROM _nodes)")
-        e.execute("INSERT INTO identity_map SELECT identifier_id, customer_key, since FROM _map_new")
-        # customers: new keys, merged and retired keys
+        e.execute("INSERT INTO identity_map SELECT identifier_id, customer_key, since FROM _map_final")
         e.execute(
             """INSERT INTO customers (customer_key, status, created_at, updated_at)
-            SELECT DISTINCT customer_key, 'active', ?, ? FROM _map_new
+            SELECT DISTINCT customer_key, 'active', ?, ? FROM _map_final
             WHERE customer_key NOT IN (SELECT customer_key FROM customers)""",
             [self.now, self.now],
         )
         e.execute("""UPDATE customers SET status = 'active', merged_into = NULL
-                     WHERE customer_key IN (SELECT customer_key FROM _map_new) AND status <> 'active'""")
+                     WHERE customer_key IN (SELECT customer_key FROM _map_final) AND status <> 'active'""")
         for c in changes:
             if c.action == "merge":
                 e.execute(
@@ -514,60 +584,124 @@ class Resolver:
                     "UPDATE customers SET status = 'retired', updated_at = ? WHERE customer_key = ?",
                     [self.now, c.customer_key],
                 )
+        e.execute("DROP TABLE IF EXISTS _map_final")
 
     # --- 5. events -----------------------------------------------------------------------------
 
-    def _assign_events(self, w: int, top: int, changed: set[int], full: bool) -> None:
+    def _assign_events(self, w: int, top: int, full: bool) -> None:
         e = self.eng
         if full:
             e.execute("DELETE FROM event_customer")
-            e.execute(f"CREATE OR REPLACE TEMP TABLE _aff_seq AS SELECT seq FROM events WHERE seq <= {top}")
+            scope = ""
         else:
-            e.execute(
-                f"CREATE OR REPLACE TEMP TABLE _aff_seq AS SELECT seq FROM events WHERE seq > {w} AND seq <= {top}"
-            )
-            e.execute("""INSERT INTO _aff_seq SELECT DISTINCT l.seq FROM event_links l
-                         WHERE l.identifier_id IN (SELECT id FROM _nodes)""")
+            e.execute(f"""CREATE OR REPLACE TEMP TABLE _aff_seq AS
+                SELECT seq FROM events WHERE seq > {w} AND seq <= {top}
+                UNION SELECT l.seq FROM event_links l WHERE l.identifier_id IN (SELECT identifier_id FROM _changed)
+                UNION SELECT l.seq FROM event_links l WHERE l.identifier_id IN
+                      (SELECT id FROM _touched t JOIN identifiers i ON i.identifier_id = t.id AND i.status <> 'active')""")
             e.execute("DELETE FROM event_customer WHERE seq IN (SELECT seq FROM _aff_seq)")
-        prio = _priority_case("i.kind")
+            scope = "WHERE l.seq IN (SELECT seq FROM _aff_seq)"
+        # rank of each identifier as the name of an event's customer; NULL key for shared/placeholder ones
+        e.execute(f"""CREATE OR REPLACE TEMP TABLE _idkey AS
+            SELECT i.identifier_id, m.customer_key, {PRIORITY_CASE.replace("kind", "i.kind")} * 1000000000000
+                   + i.identifier_id AS rank
+            FROM identifiers i LEFT JOIN identity_map m ON m.identifier_id = i.identifier_id AND i.status = 'active'""")
         e.execute(f"""INSERT INTO event_customer
-            SELECT s.seq,
-                   arg_min(m.customer_key, {prio} * 1000000000000 + i.identifier_id) FILTER (WHERE m.customer_key IS NOT NULL),
-                   arg_min(i.identifier_id, {prio} * 1000000000000 + i.identifier_id) FILTER (WHERE m.customer_key IS NOT NULL),
-                   count(m.customer_key) = 0 AND count(i.identifier_id) > 0
-            FROM (SELECT DISTINCT seq FROM _aff_seq) s
-            LEFT JOIN event_links l ON l.seq = s.seq
-            LEFT JOIN identifiers i ON i.identifier_id = l.identifier_id
-            LEFT JOIN identity_map m ON m.identifier_id = i.identifier_id AND i.status = 'active'
-            GROUP BY s.seq""")
+            SELECT l.seq, arg_min(k.customer_key, k.rank) FILTER (WHERE k.customer_key IS NOT NULL),
+                   arg_min(k.identifier_id, k.rank) FILTER (WHERE k.customer_key IS NOT NULL),
+                   count(k.customer_key) = 0, min(l.occurred_at)
+            FROM event_links l JOIN _idkey k ON k.identifier_id = l.identifier_id
+            {scope}
+            GROUP BY l.seq""")
+        e.execute("DROP TABLE IF EXISTS _changed")
 
-    def _customer_stats(self, changed: set[int], w: int, top: int, full: bool) -> None:
+    def _customer_stats(self, full: bool) -> None:
         e = self.eng
         scope = (
             ""
             if full
             else """WHERE customer_key IN (
             SELECT customer_key FROM event_customer WHERE seq IN (SELECT seq FROM _aff_seq)
-            UNION SELECT customer_key FROM identity_map WHERE identifier_id IN (SELECT id FROM _nodes))"""
+            UNION SELECT customer_key FROM _map_new UNION SELECT customer_key FROM _keys)"""
         )
         e.execute(
-            f"""UPDATE customers SET n_events = s.n, first_seen = s.f, last_seen = s.l, updated_at = ?,
-                display_name = s.name
-            FROM (SELECT c.customer_key, count(*) AS n, min(ev.occurred_at) AS f, max(ev.occurred_at) AS l,
-                         arg_max(coalesce(ev.traits->>'name',
-                                          nullif(concat_ws(' ', ev.traits->>'first_name', ev.traits->>'last_name'), '')),
-                                 ev.occurred_at) FILTER (WHERE coalesce(ev.traits->>'name', ev.traits->>'first_name',
-                                                                         ev.traits->>'last_name') IS NOT NULL) AS name
-                  FROM event_customer c JOIN events ev ON ev.seq = c.seq
-                  {scope.replace("customer_key IN", "c.customer_key IN")}
-                  GROUP BY c.customer_key) s
+            "UPDATE customers SET n_events = 0, n_identifiers = 0 WHERE status <> 'active' AND n_events <> 0"
+        )
+        e.execute(
+            f"""UPDATE customers SET n_events = s.n, first_seen = s.f, last_seen = s.l, updated_at = ?
+            FROM (SELECT customer_key, count(*) AS n, min(occurred_at) AS f, max(occurred_at) AS l
+                  FROM event_customer {scope} GROUP BY customer_key) s
             WHERE customers.customer_key = s.customer_key""",
             [self.now],
         )
+        # display name: the most recent name on a record of the customer
+        e.execute(f"""UPDATE customers SET display_name = s.name FROM (
+                SELECT c.customer_key, arg_max(t.name, c.occurred_at) AS name
+                FROM (SELECT seq, coalesce(traits->>'name', nullif(concat_ws(' ', traits->>'first_name',
+                             traits->>'last_name'), '')) AS name
+                      FROM events WHERE traits IS NOT NULL) t
+                JOIN (SELECT * FROM event_customer {scope}) c ON c.seq = t.seq
+                WHERE t.name IS NOT NULL GROUP BY c.customer_key) s
+            WHERE customers.customer_key = s.customer_key""")
         e.execute(f"""UPDATE customers SET n_identifiers = s.n FROM (
                 SELECT customer_key, count(*) AS n FROM identity_map {scope} GROUP BY customer_key) s
             WHERE customers.customer_key = s.customer_key""")
 
 
-def resolve(eng: DuckDBEngine, full: bool = False, progress: ProgressFn | None = None) -> ResolveResult:
-    return Resolver(eng, progress).run(full=full)
+def normalise_table(e: DuckDBEngine, table: str, regions: list[str]) -> int:
+    """Normalise the distinct raw values of ``table`` (kind, namespace, raw, region) into identifier_norm.
+
+    SQL for everything it can settle; ``phonenumbers`` for the remaining phones. Returns invalid count.
+    """
+    ev, er = ns.email_sql("raw")
+    pv, pr, pn = ns.phone_sql("raw", "region", regions)
+    nv, nr = ns.namespaced_sql("raw", "namespace")
+    lv, lr = ns.loyalty_sql("raw", "namespace")
+    hv, hr = ns.handle_sql("raw", "namespace")
+    value = (
+        f"CASE kind WHEN 'email' THEN {ev} WHEN 'phone' THEN {pv} WHEN 'customer_id' THEN {nv} "
+        f"WHEN 'anonymous_id' THEN {nv} WHEN 'loyalty_id' THEN {lv} WHEN 'handle' THEN {hv} END"
+    )
+    reason = (
+        f"CASE kind WHEN 'email' THEN {er} WHEN 'phone' THEN {pr} WHEN 'customer_id' THEN {nr} "
+        f"WHEN 'anonymous_id' THEN {nr} WHEN 'loyalty_id' THEN {lr} WHEN 'handle' THEN {hr} "
+        "ELSE 'unknown identifier kind ' || kind END"
+    )
+    e.execute(f"""CREATE OR REPLACE TEMP TABLE _normd AS
+        SELECT kind, namespace, raw, region, {value} AS value, {reason} AS reason,
+               kind = 'phone' AND coalesce({pn}, false) AS py
+        FROM {table}""")
+    e.execute("""INSERT INTO identifier_norm
+        SELECT kind, namespace, raw, region, value, value IS NOT NULL,
+               CASE WHEN value IS NULL THEN coalesce(reason, 'invalid') END, NULL
+        FROM _normd WHERE NOT py""")
+    rest = e.arrow("SELECT kind, namespace, raw, region FROM _normd WHERE py")
+    if rest.num_rows:
+        cache: dict[tuple[str, str], nz.Normalized] = {}
+        out_v: list[str | None] = []
+        out_ok: list[bool] = []
+        out_r: list[str | None] = []
+        for raw, rg in zip(rest.column("raw").to_pylist(), rest.column("region").to_pylist(), strict=True):
+            key = (raw, rg if not raw.lstrip().startswith(("+", "00")) else "")
+            r = cache.get(key)
+            if r is None:
+                r = cache[key] = nz.phone(raw, rg or None)
+            out_v.append(r.value)
+            out_ok.append(r.valid)
+            out_r.append(r.reason)
+        tbl = (
+            rest.append_column("value", pa.array(out_v, pa.string()))
+            .append_column("valid", pa.array(out_ok))
+            .append_column("reason", pa.array(out_r, pa.string()))
+        )
+        e.register("_pyn", tbl)
+        try:
+            e.execute(
+                "INSERT INTO identifier_norm SELECT kind, namespace, raw, region, value, valid, reason, NULL FROM _pyn"
+            )
+        finally:
+            e.unregister("_pyn")
+    invalid = int(e.scalar("SELECT count(*) FROM _normd WHERE value IS NULL AND NOT py") or 0)
+    invalid += sum(1 for ok in (out_ok if rest.num_rows else []) if not ok)
+    e.execute("DROP TABLE IF EXISTS _normd")
+    return invalid

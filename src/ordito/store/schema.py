@@ -46,7 +46,7 @@ _V1 = [
     # Cache of normalisation: one row per distinct (kind, namespace, raw, region) ever seen.
     """CREATE TABLE IF NOT EXISTS identifier_norm (
         kind VARCHAR NOT NULL, namespace VARCHAR NOT NULL, raw VARCHAR NOT NULL, region VARCHAR NOT NULL,
-        value VARCHAR, valid BOOLEAN NOT NULL, reason VARCHAR)""",
+        value VARCHAR, valid BOOLEAN NOT NULL, reason VARCHAR, identifier_id BIGINT)""",
     # Normalised identifiers (graph nodes). status: active | shared | invalid.
     """CREATE TABLE IF NOT EXISTS identifiers (
         identifier_id BIGINT NOT NULL, kind VARCHAR NOT NULL, namespace VARCHAR NOT NULL, value VARCHAR NOT NULL,
@@ -54,7 +54,8 @@ _V1 = [
         status VARCHAR NOT NULL DEFAULT 'active', status_reason VARCHAR, status_detail JSON,
         updated_seq BIGINT)""",
     # Normalised identifiers on each event.
-    """CREATE TABLE IF NOT EXISTS event_links (seq BIGINT NOT NULL, identifier_id BIGINT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS event_links (
+        seq BIGINT NOT NULL, identifier_id BIGINT NOT NULL, occurred_at TIMESTAMP NOT NULL)""",
     # Why two identifiers belong together: the rule, its score (1.0 deterministic), the evidence.
     """CREATE TABLE IF NOT EXISTS identity_links (
         a BIGINT NOT NULL, b BIGINT NOT NULL, rule VARCHAR NOT NULL, score DOUBLE NOT NULL,
@@ -72,7 +73,8 @@ _V1 = [
         customer_key VARCHAR, other_key VARCHAR, identifier_id BIGINT, reason VARCHAR, detail JSON)""",
     # The customer of every event (NULL customer_key: only shared identifiers; candidates in detail).
     """CREATE TABLE IF NOT EXISTS event_customer (
-        seq BIGINT NOT NULL, customer_key VARCHAR, via_identifier_id BIGINT, ambiguous BOOLEAN NOT NULL)""",
+        seq BIGINT NOT NULL, customer_key VARCHAR, via_identifier_id BIGINT, ambiguous BOOLEAN NOT NULL,
+        occurred_at TIMESTAMP NOT NULL)""",
     # Watermarks of incremental stages.
     """CREATE TABLE IF NOT EXISTS stage_state (
         stage VARCHAR PRIMARY KEY, watermark_seq BIGINT NOT NULL, updated_at TIMESTAMP NOT NULL)""",
