@@ -151,15 +151,18 @@ class Actor:
         payload: object,
         text_tone: int | None = None,
         lang: str | None = None,
+        exact: float | None = None,
     ) -> str:
+        """Append a record with its ground truth; ``exact`` is the time with its fraction of a second."""
         sent = score = None
         if text_tone is not None:
             sent, score = sentiment(self.rng, text_tone)
         pid = p.pid if p is not None else None
+        when = t if exact is None else exact
         if ep is not None:
-            self.c.add(source, t, payload, (source, key, pid, ep.eid, ep.intent, sent, score, lang, t))
+            self.c.add(source, t, payload, (source, key, pid, ep.eid, ep.intent, sent, score, lang, when))
         else:
-            self.c.add(source, t, payload, (source, key, pid, None, None, sent, score, lang, t))
+            self.c.add(source, t, payload, (source, key, pid, None, None, sent, score, lang, when))
         if p is not None and t > p.last_t:
             p.last_t = t
         return f"{source}:{key}"
@@ -306,13 +309,13 @@ class Actor:
                 "device_id": p.device,
                 "platform": platform,
                 "app_version": version,
-                "timestamp": iso_ms_z(t, int(rng.random() * 1000)),
+                "timestamp": iso_ms_z(t, ms := int(rng.random() * 1000)),
                 "name": name,
                 "screen": screen,
                 "user": user,
                 "params": params or None,
             }
-            out.append((self._truth("app", ev_id, p, ep, t, dumps(obj)), name, t))
+            out.append((self._truth("app", ev_id, p, ep, t, dumps(obj), exact=t + ms / 1000), name, t))
             t += 3 + int(rng.random() ** 2 * 90)
         if out:
             self.reg.add("anonymous_id", "", p.device, p.device, p.pid)
@@ -701,6 +704,7 @@ class Actor:
         n = w.next("ticket")
         country = p.country
         name = p.full if rng.random() < 0.85 else f"{p.last.upper()} {p.first.upper()}"
+        crm = p.crm_id if p.crm_id and rng.random() < 0.9 else ""
         email = phone = ""
         r = rng.random()
         if r < 0.025:
@@ -712,7 +716,7 @@ class Actor:
         if r < 0.025:
             phone = PLACEHOLDER_PHONES[int(rng.random() * len(PLACEHOLDER_PHONES))]
             self.reg.add("phone", "", phone, placeholder_phone_norm(phone), p.pid)
-        elif r < 0.75:
+        elif r < 0.75 or not (crm or email or handle):  # the CRM wants at least one way to reach them
             ph, why = self.phone_given(p)
             phone = phone_writing(rng, ph, national_ok=ph.country == "IT")
             self.reg_phone(phone, ph, p.pid, why)
@@ -721,7 +725,6 @@ class Actor:
         order_ref = (
             ep.slots["order"] if ep.intent in ("delivery_problem", "refund") and rng.random() < 0.8 else ""
         )
-        crm = p.crm_id if p.crm_id and rng.random() < 0.9 else ""
         agent = w.agent(rng, country, dept)
         tk = Ticket(
             f"TCK-{n:07d}",

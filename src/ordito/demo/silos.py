@@ -216,7 +216,7 @@ def dumps(obj: dict[str, Any]) -> bytes:
 
 # Ground-truth row of one record:
 # (source, source_key, person_id, episode_id, intent, sentiment, sentiment_score, language, t)
-TruthRow = tuple[str, str, str | None, str | None, str | None, str | None, float | None, str | None, int]
+TruthRow = tuple[str, str, str | None, str | None, str | None, str | None, float | None, str | None, float]
 # A silo row: (t, payload, index of its truth row, source key)
 Row = tuple[int, Any, int]
 

@@ -103,8 +103,8 @@ def encode_truth(c: Chunk, drop: set[int]) -> TruthPart:
     if n:
         cols = list(zip(*c.truth, strict=True))
         arrays = [pa.array(cols[i], RECORDS_SCHEMA.field(i).type) for i in range(8)]
-        seconds = np.fromiter(cols[8], dtype=np.int64, count=n)
-        arrays.append(pa.array(seconds * 1_000_000, pa.timestamp("us")))
+        seconds = np.fromiter(cols[8], dtype=np.float64, count=n)  # app events have milliseconds
+        arrays.append(pa.array(np.rint(seconds * 1_000_000).astype(np.int64), pa.timestamp("us")))
         table = pa.Table.from_arrays(arrays, schema=RECORDS_SCHEMA)
         if drop:
             keep = np.ones(n, dtype=bool)

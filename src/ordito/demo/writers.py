@@ -181,6 +181,7 @@ def _choose_dirty(
     truth, protect = chunk.truth, chunk.protect
     limit = n - 1 if truncate else n
     picked: list[int] = []
+    evidence: list[int] = []  # used only if there are too few other records
     seen: set[int] = set()
     tries = 0
     while len(picked) < k and tries < 50 * k:
@@ -189,12 +190,14 @@ def _choose_dirty(
         if i in seen:
             continue
         seen.add(i)
-        if f"{src}:{truth[rows[i][2]][1]}" in protect:
-            continue
-        picked.append(i)
+        (evidence if f"{src}:{truth[rows[i][2]][1]}" in protect else picked).append(i)
     problems = PROBLEMS[src]
     start = int(rng.random() * len(problems))
-    return {i: problems[(start + j) % len(problems)] for j, i in enumerate(sorted(picked))}
+    out = {i: problems[(start + j) % len(problems)] for j, i in enumerate(sorted(picked))}
+    keeps_key = [pr for pr in problems if pr != "missing_key"]
+    for j, i in enumerate(evidence[: k - len(picked)]):
+        out[i] = keeps_key[(start + j) % len(keeps_key)]  # evidence keeps its key
+    return dict(sorted(out.items()))
 
 
 def _corrupt(silo: Silo, payload: Any, problem: str) -> Any:
