@@ -117,6 +117,8 @@ class Resolver:
         t_start = t = time.perf_counter()
         e = self.eng
         w = 0 if full else self.watermark()
+        if w == 0 and not e.scalar("SELECT count(*) FROM (SELECT 1 FROM identity_map LIMIT 1)"):
+            full = True  # a first run is a full run (cheaper paths, same result)
         top = int(e.scalar("SELECT coalesce(max(seq), 0) FROM events"))
         if top <= w and not full:
             res.customers = int(e.scalar("SELECT count(*) FROM customers WHERE status = 'active'"))
@@ -128,8 +130,10 @@ class Resolver:
                 e.execute("DELETE FROM identity_links")
                 e.execute("UPDATE identifiers SET n_events = 0, first_seen = NULL, last_seen = NULL")
             e.execute(f"""CREATE OR REPLACE TEMP TABLE _ei AS
-                SELECT seq, occurred_at, i.kind AS kind, i.namespace AS namespace, i.raw AS raw, i.region AS region
-                FROM (SELECT seq, occurred_at, unnest(identifiers) AS i FROM events WHERE seq > {w} AND seq <= {top})""")
+                SELECT seq, occurred_at, n_ids, i.kind AS kind, i.namespace AS namespace, i.raw AS raw,
+                       i.region AS region
+                FROM (SELECT seq, occurred_at, len(identifiers) AS n_ids, unnest(identifiers) AS i FROM events
+                      WHERE seq > {w} AND seq <= {top})""")
             res.events = int(e.scalar(f"SELECT count(*) FROM events WHERE seq > {w} AND seq <= {top}"))
             t = self._step("read", res, t, 0.05)
             self._normalise_new(res)
@@ -183,12 +187,21 @@ class Resolver:
         n = int(e.scalar("SELECT count(*) FROM _newid") or 0)
         if n:
             base = int(e.scalar("SELECT coalesce(max(identifier_id), 0) FROM identifiers"))
-            e.execute(f"""INSERT INTO identifiers (identifier_id, kind, namespace, value, n_events, status, status_reason)
-                SELECT {base} + row_number() OVER (ORDER BY kind, value), kind, namespace, value, 0,
-                       CASE WHEN p IS NOT NULL THEN 'placeholder' WHEN r IS NOT NULL THEN 'shared' ELSE 'active' END,
-                       coalesce(p, r)
-                FROM (SELECT *, {ns.placeholder_sql("kind", "value")} AS p,
-                             CASE WHEN kind = 'email' THEN {ns.role_sql("value")} END AS r FROM _newid)""")
+            e.execute(f"""CREATE OR REPLACE TEMP TABLE _newid2 AS
+                SELECT {base} + row_number() OVER (ORDER BY kind, value) AS identifier_id, kind, namespace, value
+                FROM _newid""")
+            e.execute("""INSERT INTO identifiers (identifier_id, kind, namespace, value, n_events, status)
+                         SELECT identifier_id, kind, namespace, value, 0, 'active' FROM _newid2""")
+            # placeholders and role mailboxes, one statement per kind (a CASE over kinds evaluates every branch)
+            for kind in ("phone", "email", "customer_id", "loyalty_id", "anonymous_id"):
+                reason = ns.placeholder_sql(f"'{kind}'", "value")
+                e.execute(f"""UPDATE identifiers SET status = 'placeholder', status_reason = s.r FROM (
+                        SELECT identifier_id, {reason} AS r FROM _newid2 WHERE kind = '{kind}') s
+                    WHERE s.r IS NOT NULL AND identifiers.identifier_id = s.identifier_id""")
+            e.execute(f"""UPDATE identifiers SET status = 'shared', status_reason = s.r FROM (
+                    SELECT identifier_id, {ns.role_sql("value")} AS r FROM _newid2 WHERE kind = 'email') s
+                WHERE s.r IS NOT NULL AND identifiers.identifier_id = s.identifier_id AND identifiers.status = 'active'""")
+            e.execute("DROP TABLE _newid2")
             first = self._next_change()
             shared = e.execute(
                 f"""INSERT INTO identity_changes
@@ -212,10 +225,10 @@ class Resolver:
     def _link_events(self) -> None:
         e = self.eng
         e.execute("""CREATE OR REPLACE TEMP TABLE _newlinks AS
-            SELECT DISTINCT d.seq, n.identifier_id, d.occurred_at
+            SELECT DISTINCT d.seq, n.identifier_id, d.occurred_at, d.n_ids
             FROM _ei d JOIN identifier_norm n USING (kind, namespace, raw, region)
             WHERE n.identifier_id IS NOT NULL""")
-        e.execute("INSERT INTO event_links SELECT seq, identifier_id, occurred_at FROM _newlinks")
+        e.execute("INSERT INTO event_links SELECT seq, identifier_id, occurred_at, n_ids FROM _newlinks")
         e.execute("""UPDATE identifiers SET n_events = identifiers.n_events + s.n,
                 first_seen = least(coalesce(identifiers.first_seen, s.f), s.f),
                 last_seen = greatest(coalesce(identifiers.last_seen, s.l), s.l)
@@ -225,9 +238,9 @@ class Resolver:
 
     def _link_identifiers(self, res: ResolveResult) -> None:
         e = self.eng
+        # only events written with several identifiers can link two (most web hits carry one cookie)
         e.execute("""CREATE OR REPLACE TEMP TABLE _pairs AS
-            WITH multi AS (SELECT seq FROM _newlinks GROUP BY seq HAVING count(*) > 1),
-                 l AS (SELECT n.* FROM _newlinks n SEMI JOIN multi USING (seq))
+            WITH l AS (SELECT * FROM _newlinks WHERE n_ids > 1)
             SELECT l1.identifier_id AS a, l2.identifier_id AS b, count(*) AS n, min(l1.seq) AS first_seq,
                    min(l1.occurred_at) AS f, max(l1.occurred_at) AS l
             FROM l l1 JOIN l l2 ON l1.seq = l2.seq AND l1.identifier_id < l2.identifier_id
@@ -606,12 +619,18 @@ class Resolver:
             SELECT i.identifier_id, m.customer_key, {PRIORITY_CASE.replace("kind", "i.kind")} * 1000000000000
                    + i.identifier_id AS rank
             FROM identifiers i LEFT JOIN identity_map m ON m.identifier_id = i.identifier_id AND i.status = 'active'""")
+        # events with one identifier: a join; with several: the best-ranked identifier with a customer
+        cond = "" if not scope else " AND " + scope.removeprefix("WHERE ")
+        e.execute(f"""INSERT INTO event_customer
+            SELECT l.seq, k.customer_key, CASE WHEN k.customer_key IS NOT NULL THEN k.identifier_id END,
+                   k.customer_key IS NULL, l.occurred_at
+            FROM event_links l JOIN _idkey k ON k.identifier_id = l.identifier_id WHERE l.n_ids = 1 {cond}""")
         e.execute(f"""INSERT INTO event_customer
             SELECT l.seq, arg_min(k.customer_key, k.rank) FILTER (WHERE k.customer_key IS NOT NULL),
                    arg_min(k.identifier_id, k.rank) FILTER (WHERE k.customer_key IS NOT NULL),
                    count(k.customer_key) = 0, min(l.occurred_at)
             FROM event_links l JOIN _idkey k ON k.identifier_id = l.identifier_id
-            {scope}
+            WHERE l.n_ids > 1 {cond}
             GROUP BY l.seq""")
         e.execute("DROP TABLE IF EXISTS _changed")
 
@@ -651,35 +670,36 @@ class Resolver:
 def normalise_table(e: DuckDBEngine, table: str, regions: list[str]) -> int:
     """Normalise the distinct raw values of ``table`` (kind, namespace, raw, region) into identifier_norm.
 
-    SQL for everything it can settle; ``phonenumbers`` for the remaining phones. Returns invalid count.
+    SQL for everything it can settle, one statement per kind (a CASE over kinds would evaluate every
+    branch); ``phonenumbers`` for the remaining phones. Returns the number of invalid values.
     """
-    ev, er = ns.email_sql("raw")
+    rules: dict[str, tuple[str, str]] = {
+        "email": ns.email_sql("raw"),
+        "customer_id": ns.namespaced_sql("raw", "namespace"),
+        "anonymous_id": ns.namespaced_sql("raw", "namespace"),
+        "loyalty_id": ns.loyalty_sql("raw", "namespace"),
+        "handle": ns.handle_sql("raw", "namespace"),
+    }
+    for kind, (value, reason) in rules.items():
+        e.execute(f"""INSERT INTO identifier_norm
+            SELECT kind, namespace, raw, region, v, v IS NOT NULL, CASE WHEN v IS NULL THEN coalesce(r, 'invalid') END,
+                   NULL
+            FROM (SELECT kind, namespace, raw, region, {value} AS v, {reason} AS r FROM {table} WHERE kind = '{kind}')""")
+    e.execute(f"""INSERT INTO identifier_norm
+        SELECT kind, namespace, raw, region, NULL, false, 'unknown identifier kind ' || kind, NULL FROM {table}
+        WHERE kind NOT IN ('phone', {", ".join(f"'{k}'" for k in rules)})""")
     pv, pr, pn = ns.phone_sql("raw", "region", regions)
-    nv, nr = ns.namespaced_sql("raw", "namespace")
-    lv, lr = ns.loyalty_sql("raw", "namespace")
-    hv, hr = ns.handle_sql("raw", "namespace")
-    value = (
-        f"CASE kind WHEN 'email' THEN {ev} WHEN 'phone' THEN {pv} WHEN 'customer_id' THEN {nv} "
-        f"WHEN 'anonymous_id' THEN {nv} WHEN 'loyalty_id' THEN {lv} WHEN 'handle' THEN {hv} END"
-    )
-    reason = (
-        f"CASE kind WHEN 'email' THEN {er} WHEN 'phone' THEN {pr} WHEN 'customer_id' THEN {nr} "
-        f"WHEN 'anonymous_id' THEN {nr} WHEN 'loyalty_id' THEN {lr} WHEN 'handle' THEN {hr} "
-        "ELSE 'unknown identifier kind ' || kind END"
-    )
     e.execute(f"""CREATE OR REPLACE TEMP TABLE _normd AS
-        SELECT kind, namespace, raw, region, {value} AS value, {reason} AS reason,
-               kind = 'phone' AND coalesce({pn}, false) AS py
-        FROM {table}""")
+        SELECT kind, namespace, raw, region, v, r, v IS NULL AND r IS NULL AS py
+        FROM (SELECT kind, namespace, raw, region, {pv} AS v, {pr} AS r FROM {table} WHERE kind = 'phone')""")
     e.execute("""INSERT INTO identifier_norm
-        SELECT kind, namespace, raw, region, value, value IS NOT NULL,
-               CASE WHEN value IS NULL THEN coalesce(reason, 'invalid') END, NULL
+        SELECT kind, namespace, raw, region, v, v IS NOT NULL, CASE WHEN v IS NULL THEN r END, NULL
         FROM _normd WHERE NOT py""")
     rest = e.arrow("SELECT kind, namespace, raw, region FROM _normd WHERE py")
+    out_ok: list[bool] = []
     if rest.num_rows:
         cache: dict[tuple[str, str], nz.Normalized] = {}
         out_v: list[str | None] = []
-        out_ok: list[bool] = []
         out_r: list[str | None] = []
         for raw, rg in zip(rest.column("raw").to_pylist(), rest.column("region").to_pylist(), strict=True):
             key = (raw, rg if not raw.lstrip().startswith(("+", "00")) else "")
@@ -689,19 +709,14 @@ def normalise_table(e: DuckDBEngine, table: str, regions: list[str]) -> int:
             out_v.append(r.value)
             out_ok.append(r.valid)
             out_r.append(r.reason)
-        tbl = (
-            rest.append_column("value", pa.array(out_v, pa.string()))
-            .append_column("valid", pa.array(out_ok))
-            .append_column("reason", pa.array(out_r, pa.string()))
-        )
+        tbl = rest.append_column("value", pa.array(out_v, pa.string())).append_column(
+            "valid", pa.array(out_ok)).append_column("reason", pa.array(out_r, pa.string()))
         e.register("_pyn", tbl)
         try:
-            e.execute(
-                "INSERT INTO identifier_norm SELECT kind, namespace, raw, region, value, valid, reason, NULL FROM _pyn"
-            )
+            e.execute("INSERT INTO identifier_norm SELECT kind, namespace, raw, region, value, valid, reason, NULL FROM _pyn")
         finally:
             e.unregister("_pyn")
-    invalid = int(e.scalar("SELECT count(*) FROM _normd WHERE value IS NULL AND NOT py") or 0)
-    invalid += sum(1 for ok in (out_ok if rest.num_rows else []) if not ok)
     e.execute("DROP TABLE IF EXISTS _normd")
-    return invalid
+    del pn
+    return int(e.scalar(f"SELECT count(*) FROM identifier_norm n SEMI JOIN {table} t USING (kind, namespace, raw, region) "
+                        "WHERE NOT n.valid") or 0)

@@ -55,7 +55,8 @@ _V1 = [
         updated_seq BIGINT)""",
     # Normalised identifiers on each event.
     """CREATE TABLE IF NOT EXISTS event_links (
-        seq BIGINT NOT NULL, identifier_id BIGINT NOT NULL, occurred_at TIMESTAMP NOT NULL)""",
+        seq BIGINT NOT NULL, identifier_id BIGINT NOT NULL, occurred_at TIMESTAMP NOT NULL,
+        n_ids INTEGER NOT NULL)""",
     # Why two identifiers belong together: the rule, its score (1.0 deterministic), the evidence.
     """CREATE TABLE IF NOT EXISTS identity_links (
         a BIGINT NOT NULL, b BIGINT NOT NULL, rule VARCHAR NOT NULL, score DOUBLE NOT NULL,
