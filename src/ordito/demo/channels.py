@@ -138,6 +138,7 @@ class Actor:
         self.c = chunk
         self.rng = Random(0)
         self.reg = Registry(world)
+        self.last_hit = 0  # time of the last hit of the last web session
 
     # --- plumbing ------------------------------------------------------------------------------
 
@@ -239,39 +240,46 @@ class Actor:
         hseq, step = w.hit_seq, w.lanes
         off = rome_offset(t)
         bound = next_dst_change(t)
+        limit = bound if bound <= END else END + 1  # past it: a new offset, or the end of the period
         iso, hms, d0 = ISO_DATE, HMS, DAY0
+        ti = len(truth)
         first = True
+        last = t
         for ev, body in hits:
-            if t > END:
-                break
-            if t >= bound:
+            if t >= limit:
+                if t > END:
+                    break
                 off = rome_offset(t)
                 bound = next_dst_change(t)
+                limit = bound if bound <= END else END + 1
             if ev == "login" and shop_id:
                 uid = shop_id
                 ck.logged = used_uid = True
             hseq += step
             hid = f"h{hseq}"
             d, sec = divmod(t + off, 86400)
-            rows.append(
-                (t, f"{hid}{head}{uid},{eid},{iso[d - d0]} {hms[sec]},{ev},{body}{tail}{ref}\n", len(truth))
-            )
+            rows.append((t, f"{hid}{head}{uid},{eid},{iso[d - d0]} {hms[sec]},{ev},{body}{tail}{ref}\n", ti))
             truth.append(("web", hid, pid, epid, intent, None, None, None, t))
+            ti += 1
             if first or (ev != "page_view" and ev != "search"):
                 marks.append(("web:" + hid, ev, t))
                 if first:
                     first = False
                     eid = ref = ""
-            t += 4 + int(rnd() ** 2 * 150)
+            last = t
+            x = rnd()
+            t += 4 + int(x * x * 150)
         w.hit_seq = hseq
+        self.last_hit = last
         if marks:
             reg = self.reg
-            reg.add("anonymous_id", "", ck.value, ck.value, pid)
+            if not ck.written:
+                ck.written = True
+                reg.add("anonymous_id", "", ck.value, ck.value, pid)
             if used_uid and shop_id:
                 reg.add("customer_id", "shop", shop_id, "shop:" + shop_id, pid)
             if newsletter and p.eid:
                 reg.add("anonymous_id", "eid", p.eid, "eid:" + p.eid, pid)
-            last = t - 1
             if ep is not None:
                 ep.seen(last, "web")
             if last > p.last_t:
@@ -606,10 +614,10 @@ class Actor:
         ep.seen(msgs[-1][0], "chat", "" if abandon else dept)
         if opening is None:
             for kind in _fact_kinds(ep):
-                ep.give(kind, ref0)
+                ep.give(kind, ref0, msgs[fact_msg_idx][3])
         for idx, kind in restate_idx:
-            ep.give(kind, refs[idx])
-            ep.bad += 1
+            if ep.give(kind, refs[idx], msgs[idx][3]):
+                ep.bad += 1
         if abandon:
             ep.note(msgs[-1][0], "abandon", refs[-1], "chat abandoned")
             ep.note(first_customer_t, "wait", ref0, "chat", "", wait)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from bisect import bisect_right
 
 DAY = 86400
 HOUR = 3600
@@ -177,10 +178,7 @@ def daytime(u1: float, u2: float, t: int, country: str) -> int:
     """Move ``t`` to a plausible local time of the same day (``u1``, ``u2`` uniform in [0, 1))."""
     off = zone_offset(t, country)
     day = (t + off) // DAY
-    x = u1 * _HOUR_TOTAL
-    hour = 0
-    while _HOUR_CUM[hour] <= x:
-        hour += 1
+    hour = bisect_right(_HOUR_CUM, u1 * _HOUR_TOTAL)
     return day * DAY + hour * HOUR + int(u2 * HOUR) - off
 
 

@@ -112,9 +112,10 @@ class Episode:
     def fact_value(self, kind: str) -> str:
         return self.slots[_FACT_SLOT[kind]]
 
-    def give(self, kind: str, ref: str | None) -> bool:
-        """The customer gives fact ``kind`` in record ``ref``; True when it had been given before."""
-        if ref is None:
+    def give(self, kind: str, ref: str | None, text: str | None = None) -> bool:
+        """The customer gives fact ``kind`` in record ``ref`` (whose ``text`` says it); True when it had
+        been given before. A text that does not contain the value gives nothing."""
+        if ref is None or (text is not None and self.fact_value(kind) not in text):
             return False
         f = self.facts.get(kind)
         if f is None:

@@ -247,7 +247,7 @@ class Life:
         marks, end = self.a.web_session(p, None, t, hits, ids=(eid, "browse"))
         if marks:
             self.a.c.episodes.append(
-                (eid, p.pid, "browse", iso_z(marks[0][2]), iso_z(end - 1), "resolved", "web", "", 0)
+                (eid, p.pid, "browse", iso_z(marks[0][2]), iso_z(self.a.last_hit), "resolved", "web", "", 0)
             )
 
     def newsletter(self, p: Person, t: int) -> None:
@@ -744,7 +744,7 @@ class Life:
         ref_in, addr = a.email_in(p, ep, t, thread, subject, body, dept, tone)
         ep.contact(t, ref_in, "email")
         for kind in FACT_KINDS.get(ep.intent, ()):
-            if (not ep.given(kind) or kind in restating) and ep.give(kind, ref_in):
+            if (not ep.given(kind) or kind in restating) and ep.give(kind, ref_in, body):
                 ep.bad += 1
         r = rng.random()
         if r < 0.05:
@@ -787,22 +787,13 @@ class Life:
         t = next_open(t, store.country, STORE_HOURS, rng.random())
         s = ep.slots
         tone = ep.tone
-        ref = a.pos(
-            p,
-            ep,
-            t,
-            store,
-            "service_desk",
-            0.0,
-            s["model"],
-            tx.pos_note(rng, p.lang, "dropoff", s),
-            tone=tone,
-        )
+        note = tx.pos_note(rng, p.lang, "dropoff", s)
+        ref = a.pos(p, ep, t, store, "service_desk", 0.0, s["model"], note, tone=tone)
         ep.contact(t, ref, "store")
         ep.note(t, "handled", ref, "store_operations")
         ep.seen(t, "store", "store_operations")
         for kind in FACT_KINDS.get(ep.intent, ()):
-            if ep.give(kind, ref):
+            if ep.give(kind, ref, note):
                 ep.bad += 1
         back = next_open(t + int(5 * DAY + rng.random() * 20 * DAY), store.country, STORE_HOURS, rng.random())
         ref2 = a.pos(
@@ -853,7 +844,7 @@ class Life:
             return CallOut([x for x in (ref,) if x], False, [], t, False)
         ep.contact(dm_t, dm_ref, "social")
         for kind in FACT_KINDS.get(ep.intent, ()):
-            if ep.give(kind, dm_ref):
+            if ep.give(kind, dm_ref, dm_text):
                 ep.bad += 1
         rep_t = next_open(
             dm_t + int(10 * MINUTE + rng.random() * 8 * HOUR), country, SOCIAL_HOURS, rng.random()
@@ -1024,7 +1015,7 @@ class Life:
             tone=ep.tone,
         )
         for kind in FACT_KINDS.get(intent, ()):
-            ep.give(kind, cref)
+            ep.give(kind, cref, text)
         if rng.random() < 0.45:
             return t, self._form_answered(p, ep, tk, ft)
         return t + int(DAY + rng.random() * 4 * DAY), False

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from random import Random
@@ -268,6 +269,7 @@ class Cookie:
     start: int  # first seen
     device: str  # desktop | mobile | tablet
     logged: bool = False  # has its owner logged in on it yet
+    written: bool = False  # already in the household's identifier registry
 
 
 @dataclass(slots=True)
@@ -373,18 +375,20 @@ def _email_candidates(rng: Random, first: str, last: str, yy: str, domain: str) 
     return [f"{p}@{domain}" for p in pats[start:]]
 
 
-@functools.lru_cache(maxsize=64)
-def _total(items: tuple[tuple[str, int], ...]) -> int:
-    return sum(w for _, w in items)
+_CUMULATIVE: dict[int, tuple[tuple[tuple[str, int], ...], tuple[str, ...], list[float]]] = {}
 
 
 def pick_weighted(rng: Random, items: tuple[tuple[str, int], ...]) -> str:
-    r = rng.random() * _total(items)
-    for v, w in items:
-        r -= w
-        if r < 0:
-            return v
-    return items[-1][0]
+    """A value drawn with its weight (the cumulative sums of each table are computed once)."""
+    table = _CUMULATIVE.get(id(items))
+    if table is None or table[0] is not items:
+        acc, cum = 0.0, []
+        for _, w in items:
+            acc += w
+            cum.append(acc)
+        table = _CUMULATIVE[id(items)] = (items, tuple(v for v, _ in items), cum)
+    _, values, cum = table
+    return values[bisect_right(cum, rng.random() * cum[-1])]
 
 
 def new_email(rng: Random, first: str, last: str, yy: str, domain: str, claim: Claim, idx: int) -> str:
