@@ -147,6 +147,10 @@ class KeyRing:
     def get(self, key: str) -> WriteKey | None:
         return self._keys.get(key_sha(key))
 
+    def close(self) -> None:
+        with self._lock:
+            self._eng.close()
+
     def stale(self) -> bool:
         return time.monotonic() - self._last >= self.min_interval
 

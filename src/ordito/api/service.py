@@ -116,6 +116,7 @@ class IngestService:
             return
         self.inbox.stop()
         self.loader.stop()
+        self.keys.close()
         self.started = False
 
     async def lookup(self, key: str) -> WriteKey | None:
