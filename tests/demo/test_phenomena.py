@@ -187,3 +187,67 @@ def test_surveys_follow_experience(root: Path) -> None:
     ]
     if bad and good:
         assert sum(bad) / len(bad) < sum(good) / len(good)
+
+
+def test_every_value_of_the_spec_occurs(root: Path) -> None:
+    def values(source: str, field: str) -> set[str]:
+        return {str(r[field]) for r in clean_records(root, BY_SOURCE[source])}
+
+    assert values("shop", "status") == {
+        "placed",
+        "paid",
+        "shipped",
+        "delivered",
+        "delivery_failed",
+        "cancelled",
+        "returned",
+        "refunded",
+    }
+    assert values("pos", "type") == {"sale", "return", "service_desk", "visit"}
+    assert values("calls", "disposition") == {
+        "resolved",
+        "transferred",
+        "callback_promised",
+        "escalated",
+        "abandoned",
+        "ivr_hangup",
+        "info_given",
+    }
+    assert values("calls", "site") == {"MILANO", "LONDON"}
+    assert values("crm", "action") == {
+        "created",
+        "assigned",
+        "comment",
+        "transferred",
+        "pending_customer",
+        "solved",
+        "reopened",
+        "closed",
+    }
+    assert values("chat", "sender") == {"customer", "agent", "bot", "system"}
+    assert values("chat", "status") == {"None", "resolved", "transferred", "abandoned"}
+    assert values("social", "kind") == {"mention", "dm", "reply", "review"}
+    assert values("social", "platform") == {"twitter", "instagram", "facebook", "trustpilot"}
+    assert values("email", "direction") == {"inbound", "outbound"}
+    assert values("web", "event") == {
+        "page_view",
+        "search",
+        "login",
+        "login_failed",
+        "form_submitted",
+        "form_error",
+        "contact_page",
+        "add_to_cart",
+        "cart_abandoned",
+        "checkout_started",
+    }
+    assert values("app", "name") >= {
+        "app_open",
+        "screen_view",
+        "login",
+        "add_to_cart",
+        "order_placed",
+        "contact_tap",
+        "push_open",
+    }
+    assert values("surveys", "survey") == {"nps_relationship", "csat_after_contact", "ces_after_contact"}

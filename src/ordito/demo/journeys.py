@@ -333,6 +333,8 @@ class Life:
             a.pos(p, ep, t, store, "sale", price, f"{prod.sku} x1", "")
             p.owned.append((prod.sku, None, t))
             ep.outcome = "converted"
+            if rng.random() < 0.04:
+                self.push(t + int(2 * DAY + rng.random() * 12 * DAY), "refund", (None, prod))
             self.finish(p, ep)
             return
         if app:
@@ -344,6 +346,7 @@ class Life:
                     ("screen_view", "product", {"sku": prod.sku}),
                     ("add_to_cart", "product", {"sku": prod.sku}),
                     ("screen_view", "cart", {}),
+                    *([("login_failed", "login", {})] if rng.random() < 0.05 else []),
                     ("login", "login", {}),
                     ("screen_view", "checkout", {}),
                 ],
@@ -375,6 +378,13 @@ class Life:
             a.app_session(p, ep, placed, [("order_placed", "confirmation", {"order_id": o.order_id})])
         a.order_status(p, ep, o, placed, "placed")
         a.order_status(p, ep, o, placed + 30 + int(rng.random() * 600), "paid")
+        if rng.random() < 0.03:  # the customer changes their mind before shipping
+            cancelled = placed + int(HOUR + rng.random() * 20 * HOUR)
+            a.order_status(p, ep, o, cancelled, "cancelled")
+            a.order_status(p, ep, o, cancelled + int(DAY + rng.random() * 3 * DAY), "refunded")
+            ep.outcome = "abandoned"
+            self.finish(p, ep)
+            return
         shipped = placed + int(DAY + rng.random() * 2 * DAY)
         a.order_status(p, ep, o, shipped, "shipped")
         due = shipped + int(DAY + rng.random() * 3 * DAY)
@@ -415,6 +425,9 @@ class Life:
 
     def refund(self, p: Person, t: int, arg: object) -> None:
         rng = self.rng
+        if isinstance(arg, tuple) and arg[0] is None:
+            self.store_return(p, t, arg[1])
+            return
         if isinstance(arg, tuple):
             o, prod = arg
         else:
@@ -431,6 +444,22 @@ class Life:
         ep = self.new_ep(p, "refund", t, s)
         ep.order = o
         self.serve(p, ep, t)
+
+    def store_return(self, p: Person, t: int, prod: cat.Product) -> None:
+        """A product bought in store comes back to the till: one visit, refunded there."""
+        a, rng = self.a, self.rng
+        store = self.store_for(p)
+        t = next_open(t, store.country, STORE_HOURS, rng.random())
+        s = slots_for(p, prod)
+        ep = self.new_ep(p, "refund", t, s)
+        price = prod.price_eur if p.country == "IT" else prod.price_gbp
+        note = tx.pos_note(rng, p.lang, "return", s)
+        ref = a.pos(p, ep, t, store, "return", -price, f"{prod.sku} x1", note, tone=1)
+        ep.contact(t, ref, "store")
+        ep.note(t, "handled", ref, "store_operations")
+        ep.seen(t, "store", "store_operations")
+        ep.resolved_at = t
+        self.close(p, ep, t)
 
     def repair(self, p: Person, t: int, arg: object) -> None:
         rng = self.rng
@@ -555,9 +584,31 @@ class Life:
             t = out.end + gap
         if resolved_t is not None and resolved_t <= END:
             self.resolve(p, ep, resolved_t)
+            if intent == "repair" and rng.random() < 0.12:
+                self.relapse(p, ep, resolved_t)
         elif ep.outcome != "abandoned":
             ep.outcome = "open"
         self.close(p, ep, ep.end)
+
+    def relapse(self, p: Person, ep: Episode, t: int) -> None:
+        """The repaired appliance breaks again: the customer comes back and the ticket is reopened."""
+        rng = self.rng
+        t += int(2 * DAY + rng.random() * 8 * DAY)
+        if t > END - 2 * DAY:
+            return
+        ch = "voice" if rng.random() < 0.6 else "email"
+        out = self.contact(ch, p, ep, t, cat.INTENT_DEPT[ep.intent], True)
+        if out.resolved:
+            self.resolve(p, ep, out.end)
+        elif out.answered:
+            self.resolve(
+                p,
+                ep,
+                next_open(out.end + int(DAY + rng.random() * 6 * DAY), p.country, OFFICE_HOURS, rng.random()),
+            )
+        else:
+            ep.outcome = "open"
+            ep.resolved_at = None
 
     def close(self, p: Person, ep: Episode, t: int) -> None:
         fr = detect(ep) if ep.log else []
@@ -890,8 +941,9 @@ class Life:
             handle = p.handles.get("trustpilot") or new_handle(
                 rng, p.first, p.last, p.birth[2:4], self.w.claim, p.idx
             )
-            p.handles["twitter"] = handle
-            platforms = ("twitter",)
+            r = rng.random()
+            platforms = ("twitter" if r < 0.45 else "instagram" if r < 0.75 else "facebook",)
+            p.handles[platforms[0]] = handle
         platform = pick(rng, platforms)
         return platform, p.handles[platform]
 
@@ -979,16 +1031,27 @@ class Life:
             elif rng.random() < 0.7:
                 hits.append(h("form_submitted", page, form=fname))
                 submitted = True
-        if p.device is not None and rng.random() < 0.3 and intent in ("delivery_problem", "address_change"):
-            evs: list[AppEv] = [("app_open", "home", {}), ("screen_view", "orders", {})]
+        if p.device is not None and rng.random() < 0.4:
+            evs: list[AppEv] = [("app_open", "home", {})]
             if intent == "delivery_problem":
-                evs.append(("screen_view", "order_tracking", {"order_id": ep.slots["order"]}))
-            if rng.random() < 0.4:
+                evs += [
+                    ("screen_view", "orders", {}),
+                    ("screen_view", "order_tracking", {"order_id": ep.slots["order"]}),
+                ]
+            elif intent == "address_change":
+                evs += [("screen_view", "account", {}), ("screen_view", "addresses", {})]
+                if rng.random() < 0.5:
+                    evs.append(("form_error", "addresses", {"form": forms["address"], "error": err}))
+            elif intent == "refund":
+                evs += [("screen_view", "orders", {}), ("screen_view", "returns", {})]
+            else:
+                evs.append(("screen_view", "support", {}))
+            if rng.random() < 0.5:
                 evs.append(("contact_tap", "support", {}))
             out, t = a.app_session(p, ep, t, evs)
             for ref, ev, et in out:
-                if ev == "contact_tap":
-                    ep.note(et, "dead", ref, "contact_tap")
+                if ev in ("contact_tap", "form_error"):
+                    ep.note(et, "dead", ref, ev)
         else:
             out, t = a.web_session(p, ep, t, hits)
             for ref, ev, et in out:
@@ -1061,11 +1124,7 @@ class Life:
             answer_p = (0.3, 0.15, 0.25, 0.4)[tone]
             if rng.random() < answer_p:
                 survey = "csat_after_contact" if rng.random() < 0.6 else "ces_after_contact"
-                ctx = (
-                    tk.tid
-                    if tk
-                    else next((e[2].split(":", 1)[1].split("|")[0] for e in ep.log if e[1] == "contact"), "")
-                )
+                ctx = tk.tid if tk else next((_context_ref(e[2]) for e in ep.log if e[1] == "contact"), "")
                 if survey == "csat_after_contact":
                     score = (
                         5 - int(rng.random() * 1.5),
@@ -1151,6 +1210,14 @@ class Life:
         comment = tx.survey_comment(rng, p.lang, tone, []) if rng.random() < 0.45 else ""
         answered = t + int(HOUR + rng.random() * 5 * DAY)
         self.a.survey(p, None, t, answered, "nps_relationship", "", score, comment, tone)
+
+
+def _context_ref(ref: str) -> str:
+    """What a survey after a contact says it is about: the call, the chat conversation, the message..."""
+    source, _, key = ref.partition(":")
+    if source == "chat":
+        return key.rsplit("-", 1)[0]
+    return key.split("|")[0]
 
 
 def _sku_of(model: str) -> str:
