@@ -100,7 +100,9 @@ def h(ev: str, page: cat.Page, form: str = "", err: str = "", sq: str = "", cv: 
 
 
 def slots_for(p: Person, prod: cat.Product | None = None) -> Slots:
-    s = Slots(name=p.first, full=p.full, brand=cat.BRAND_NAME[p.country], city=p.hh.city.name)
+    stores = cat.STORES_IT if p.country == "IT" else cat.STORES_GB
+    city = p.hh.city.name if any(st.city == p.hh.city.name for st in stores) else stores[0].city
+    s = Slots(name=p.first, full=p.full, brand=cat.BRAND_NAME[p.country], city=city)
     if prod is not None:
         set_product(s, p.lang, prod)
     return s
@@ -900,6 +902,23 @@ class Life:
         rep_t = next_open(
             dm_t + int(10 * MINUTE + rng.random() * 8 * HOUR), country, SOCIAL_HOURS, rng.random()
         )
+        tk, _ = a.ticket_open(
+            p,
+            ep,
+            rep_t - 120,
+            "social",
+            "customer_service",
+            tx.ticket_from(rng, lang, "social", dm_text),
+            handle=f"{platform}:{handle}",
+        )
+        answer = tx.agent_answer(
+            rng,
+            lang,
+            ep.intent,
+            Slots(ep.slots, dept=tx.dept_name(lang, "customer_service"), ticket=tk.tid),
+            False,
+            sorry=True,
+        )
         rep_ref, _ = a.social(
             None,
             ep,
@@ -907,14 +926,7 @@ class Life:
             platform,
             cat.BRAND_HANDLE[country],
             "dm",
-            tx.agent_answer(
-                rng,
-                lang,
-                ep.intent,
-                Slots(ep.slots, dept=tx.dept_name(lang, "customer_service")),
-                False,
-                sorry=True,
-            ),
+            answer,
             lang,
             cat.BRAND_NAME[country],
             reply_to=dm_id,
@@ -922,15 +934,6 @@ class Life:
         if rep_ref is not None:
             ep.note(rep_t, "handled", rep_ref, "customer_service")
             ep.seen(rep_t, "social", "customer_service")
-        tk, _ = a.ticket_open(
-            p,
-            ep,
-            rep_t + 60,
-            "social",
-            "customer_service",
-            tx.ticket_from(rng, lang, "social", dm_text),
-            handle=f"{platform}:{handle}",
-        )
         return CallOut(
             [x for x in (ref, dm_ref, rep_ref) if x], rep_ref is not None, ["customer_service"], rep_t, False
         )
@@ -966,11 +969,13 @@ class Life:
             tk.solved = False
             a.ticket_update(p, ep, tk, t + 60, "reopened", "open", tx.ticket_reopened(rng, tk.lang))
         else:
-            a.ticket_update(p, ep, tk, t + 60, "comment", "open", tx.ticket_work(rng, tk.lang))
+            a.ticket_update(p, ep, tk, t + 60, "comment", "open", tx.ticket_work(rng, tk.lang, ep.intent))
         if dept != tk.dept:
             a.ticket_update(p, ep, tk, t + 180, "transferred", "open", "", dept=dept)
         if rng.random() < 0.15:
-            a.ticket_update(p, ep, tk, t + 3600, "pending_customer", "pending", tx.ticket_work(rng, tk.lang))
+            a.ticket_update(
+                p, ep, tk, t + 3600, "pending_customer", "pending", tx.ticket_work(rng, tk.lang, ep.intent)
+            )
 
     def self_serve(self, p: Person, ep: Episode, t: int) -> tuple[int, bool]:
         """The customer tries the website or the app first. Returns (time after, need met)."""

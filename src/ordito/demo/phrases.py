@@ -485,9 +485,37 @@ TICKET_SUBJECT: dict[str, T] = {
     },
     "purchase": {"it": ("Problema pagamento",), "en": ("Payment problem",)},
 }
+TICKET_WORK_BY_INTENT: dict[str, T] = {
+    "delivery_problem": {
+        "it": ("Contattato il corriere, in attesa di riscontro.", "Aperta giacenza con il corriere."),
+        "en": ("Contacted the courier, awaiting reply.", "Opened a trace with the courier."),
+    },
+    "repair": {
+        "it": ("Richiesto il ricambio al magazzino.", "In attesa della disponibilità del tecnico."),
+        "en": ("Ordered the spare part.", "Waiting for an engineer slot."),
+    },
+    "refund": {"it": ("Richiesta autorizzazione al rimborso.",), "en": ("Asked for refund approval.",)},
+}
+ORIGIN_NAME = {
+    "it": {
+        "phone": "telefono",
+        "email": "email",
+        "chat": "chat",
+        "social": "social",
+        "web": "web",
+        "store": "negozio",
+    },
+    "en": {
+        "phone": "phone",
+        "email": "email",
+        "chat": "chat",
+        "social": "social",
+        "web": "web",
+        "store": "store",
+    },
+}
 TICKET_WORK: T = {
     "it": (
-        "Contattato il corriere, in attesa di riscontro.",
         "Richiesta inoltrata al reparto competente.",
         "In attesa di risposta del cliente.",
         "Verificato lo storico ordini.",
@@ -495,7 +523,6 @@ TICKET_WORK: T = {
         "Chiamato il cliente, non risponde.",
     ),
     "en": (
-        "Contacted the courier, awaiting reply.",
         "Passed to the right team.",
         "Waiting for the customer.",
         "Checked the order history.",

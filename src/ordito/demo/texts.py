@@ -86,9 +86,11 @@ def agent_ask(rng: Random, lang: str, kind: str, slots: Slots) -> str:
 
 def agent_answer(rng: Random, lang: str, intent: str, slots: Slots, solved: bool, sorry: bool) -> str:
     s = fill(rng, ph.AGENT_SORRY, lang, slots) if sorry else ""
-    body = (
-        fill(rng, ph.AGENT_SOLVE[intent], lang, slots) if solved else fill(rng, ph.AGENT_DEFER, lang, slots)
-    )
+    if solved:
+        body = fill(rng, ph.AGENT_SOLVE[intent], lang, slots)
+    else:  # promising a case number only when there is one
+        options = tuple(x for x in ph.AGENT_DEFER[lang] if slots["ticket"] or "{ticket}" not in x)
+        body = str(pick(rng, options)).format_map(slots)
     return _join(s, body)
 
 
@@ -137,7 +139,10 @@ def ticket_subject(rng: Random, lang: str, intent: str, slots: Slots) -> str:
     return fill(rng, ph.TICKET_SUBJECT[intent], lang, slots)
 
 
-def ticket_work(rng: Random, lang: str) -> str:
+def ticket_work(rng: Random, lang: str, intent: str = "") -> str:
+    own = ph.TICKET_WORK_BY_INTENT.get(intent)
+    if own is not None and rng.random() < 0.5:
+        return str(pick(rng, own[lang]))
     return str(pick(rng, ph.TICKET_WORK[lang]))
 
 
@@ -154,7 +159,9 @@ def ticket_closed(rng: Random, lang: str) -> str:
 
 
 def ticket_from(rng: Random, lang: str, channel: str, text: str) -> str:
-    return fill(rng, ph.TICKET_FROM, lang, Slots(channel=channel, text=text))
+    return fill(
+        rng, ph.TICKET_FROM, lang, Slots(channel=ph.ORIGIN_NAME[lang].get(channel, channel), text=text)
+    )
 
 
 def email_body(rng: Random, lang: str, lines: list[str], slots: Slots) -> str:
