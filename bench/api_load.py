@@ -267,6 +267,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def busy_seconds() -> float:
+    """CPU seconds the whole machine spent busy (all processes), from /proc/stat."""
+    with open("/proc/stat") as fh:
+        f = [int(x) for x in fh.readline().split()[1:]]
+    idle = f[3] + f[4]
+    return (sum(f[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=20.0)
@@ -315,10 +330,20 @@ def main() -> None:
             if phase not in chosen:
                 continue
             cpu0, t0 = cpu_seconds(server.pid), time.perf_counter()
+            busy0, gen0 = busy_seconds(), children_cpu()
             load_before = os.getloadavg()[0]
             res = run_generator(port, key, phase, args, conns)
             res["loadavg_1min_before_after"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
-            res["server_cpu_cores"] = round((cpu_seconds(server.pid) - cpu0) / (time.perf_counter() - t0), 2)
+            cpu, wall = cpu_seconds(server.pid) - cpu0, time.perf_counter() - t0
+            gen_cpu = children_cpu() - gen0
+            res["server_cpu_cores"] = round(cpu / wall, 2)
+            res["generator_cpu_cores"] = round(gen_cpu / wall, 2)
+            # other people's processes on the same machine: what is left of the machine's busy time
+            res["other_processes_cpu_cores"] = round(
+                max(0.0, busy_seconds() - busy0 - cpu - gen_cpu) / wall, 2
+            )
+            n = res.get("events_acknowledged") or res["requests"]
+            res["server_cpu_us_per_event"] = round(cpu / max(1, n) * 1e6, 1)  # includes the loader's share
             h0, t_load = health(port), time.perf_counter()
             expected = (results.get("batch", {}).get("events_acknowledged", 0)) + (
                 res.get("events_acknowledged") or res["requests"] - res["errors"]
