@@ -160,10 +160,13 @@ class Actor:
             sent, score = sentiment(self.rng, text_tone)
         pid = p.pid if p is not None else None
         when = t if exact is None else exact
+        c = self.c
+        truth = c.truth
+        c.rows[source].append((t, payload, len(truth)))
         if ep is not None:
-            self.c.add(source, t, payload, (source, key, pid, ep.eid, ep.intent, sent, score, lang, when))
+            truth.append((source, key, pid, ep.eid, ep.intent, sent, score, lang, when))
         else:
-            self.c.add(source, t, payload, (source, key, pid, None, None, sent, score, lang, when))
+            truth.append((source, key, pid, None, None, sent, score, lang, when))
         if p is not None and t > p.last_t:
             p.last_t = t
         return f"{source}:{key}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from collections.abc import Callable
 from random import Random
 
@@ -61,11 +62,15 @@ SELF_SERVICE_P = {
 }
 
 
+_EXP: dict[float, float] = {}
+
+
 def poisson(rng: Random, lam: float) -> int:
     """Knuth's method (the rates are small)."""
-    import math
-
-    limit, k, prod = math.exp(-lam), 0, rng.random()
+    limit = _EXP.get(lam)
+    if limit is None:
+        limit = _EXP[lam] = math.exp(-lam)
+    k, prod = 0, rng.random()
     while prod > limit:
         k += 1
         prod *= rng.random()
@@ -147,30 +152,31 @@ class Life:
 
     def live(self, p: Person) -> None:
         rng = self.rng
+        rnd = rng.random
+        country = p.country
         self.orders = {}
         agenda: list[tuple[int, int, str, object]] = []
         seq = itertools.count()
 
         def push(t: int, kind: str, arg: object = None) -> None:
-            t = daytime(rng.random(), rng.random(), t, p.country)
-            heapq.heappush(agenda, (t, next(seq), kind, arg))
+            heapq.heappush(agenda, (daytime(rnd(), rnd(), t, country), next(seq), kind, arg))
 
-        def some(kind: str, lam: float) -> None:
-            for _ in range(poisson(rng, lam)):
-                push(START + int(rng.random() * SPAN), kind)
-
-        if p.customer:
-            act = p.activity
-            for kind, rate in RATES.items():
-                some(kind, rate * act)
-            for wave in WAVES:
-                if rng.random() < 0.3:
-                    push(wave + int(rng.random() * 10 * DAY), "nps")
-        else:
-            some("browse", 2.2)
-            some("info", 0.12)
+        needs = list(RATES.items()) if p.customer else [("browse", 2.2), ("info", 0.12)]
+        act = p.activity if p.customer else 1.0
         if p.newsletter:
-            some("newsletter", 3.0)
+            needs.append(("newsletter", 3.0 / act))
+        for kind, rate in needs:
+            for _ in range(poisson(rng, rate * act)):
+                agenda.append(
+                    (daytime(rnd(), rnd(), START + int(rnd() * SPAN), country), next(seq), kind, None)
+                )
+        if p.customer:
+            for wave in WAVES:
+                if rnd() < 0.3:
+                    agenda.append(
+                        (daytime(rnd(), rnd(), wave + int(rnd() * 10 * DAY), country), next(seq), "nps", None)
+                    )
+        heapq.heapify(agenda)
         self.push = push
         while agenda:
             t, _, kind, arg = heapq.heappop(agenda)

@@ -13,7 +13,7 @@ import functools
 import hashlib
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from random import Random
 
@@ -179,19 +179,25 @@ def _digits(rng: Random, n: int) -> str:
     return str(int(rng.random() * 10**n)).zfill(n)
 
 
-def new_mobile(rng: Random, country: str, claim: Claim) -> Phone:
+def _last_digit(rng: Random, lane: int, lanes: int) -> str:
+    """A last digit of this lane's numbers: lanes own disjoint numbers by construction (lanes divides 10)."""
+    return str(lane + lanes * int(rng.random() * (10 // lanes)))
+
+
+def new_mobile(rng: Random, country: str, claim: Claim, lane: int = 0, lanes: int = 1) -> Phone:
     while True:
+        tail = _digits(rng, 6) + _last_digit(rng, lane, lanes)
         if country == "IT":
-            ph = Phone("IT", pick(rng, IT_MOBILE) + _digits(rng, 7), (3, 3, 4))
+            ph = Phone("IT", pick(rng, IT_MOBILE) + tail, (3, 3, 4))
         else:
-            ph = Phone("GB", pick(rng, GB_MOBILE) + _digits(rng, 7), (4, 6))
+            ph = Phone("GB", pick(rng, GB_MOBILE) + tail, (4, 6))
         if claim("tel:" + ph.e164):
             return ph
 
 
-def new_landline(rng: Random, city: nm.City, claim: Claim) -> Phone:
+def new_landline(rng: Random, city: nm.City, claim: Claim, lane: int = 0, lanes: int = 1) -> Phone:
     while True:
-        sub = pick(rng, city.first_digits) + _digits(rng, city.sub_len - 1)
+        sub = pick(rng, city.first_digits) + _digits(rng, city.sub_len - 2) + _last_digit(rng, lane, lanes)
         if city.country == "IT":
             a = len(city.area)
             ph = Phone("IT", city.area + sub, (a, 4, len(sub) - 4) if len(sub) > 6 else (a, len(sub)))
@@ -354,25 +360,17 @@ class Person:
         return c
 
 
-def _email_candidates(rng: Random, first: str, last: str, yy: str, domain: str) -> list[str]:
+_EMAIL_PATTERNS = (
+    "{f}.{ln}", "{f}{ln}", "{f}.{ln}{yy}", "{f0}{ln}", "{f}_{ln}", "{f}{ln}{yy}", "{ln}.{f}", "{f0}.{ln}{d2}",
+    "{f}.{ln}{d2}", "{f}{l0}{yy}", "{ln}{f0}{d2}", "{f}.{ln}.{d2}{yy}",
+)  # fmt: skip
+
+
+def _email_candidates(rng: Random, first: str, last: str, yy: str, domain: str) -> Iterator[str]:
     f, ln = slug(first), slug(last)
-    d2 = _digits(rng, 2)
-    pats = [
-        f"{f}.{ln}",
-        f"{f}{ln}",
-        f"{f}.{ln}{yy}",
-        f"{f[0]}{ln}",
-        f"{f}_{ln}",
-        f"{f}{ln}{yy}",
-        f"{ln}.{f}",
-        f"{f[0]}.{ln}{d2}",
-        f"{f}.{ln}{d2}",
-        f"{f}{ln[0]}{yy}",
-        f"{ln}{f[0]}{d2}",
-        f"{f}.{ln}.{d2}{yy}",
-    ]
-    start = int(rng.random() * 5)
-    return [f"{p}@{domain}" for p in pats[start:]]
+    slots = {"f": f, "ln": ln, "yy": yy, "d2": _digits(rng, 2), "f0": f[:1], "l0": ln[:1]}
+    for pattern in _EMAIL_PATTERNS[int(rng.random() * 5) :]:
+        yield pattern.format_map(slots) + "@" + domain
 
 
 _CUMULATIVE: dict[int, tuple[tuple[tuple[str, int], ...], tuple[str, ...], list[float]]] = {}
@@ -425,8 +423,10 @@ def make_typos(rng: Random, addr: str, claim: Claim) -> list[str]:
             cands.append(local[:i] + local[i + 1] + local[i] + local[i + 2 :] + "@" + domain)  # swapped
         else:
             cands.append(local[:i] + local[i] + local[i:] + "@" + domain)  # doubled
+    own = canon_email(addr)
     for c in cands:
-        if canon_email(c) != canon_email(addr) and claim("em:" + canon_email(c)):
+        cc = canon_email(c)
+        if cc != own and claim("em:" + cc):
             out.append(c)
     return out
 

@@ -57,7 +57,9 @@ def make_household(w: World, h: int, flags: list[bool], rng: Random) -> Househol
     country = "IT" if rng.random() < 0.7 else "GB"
     city, street, number, postcode = new_address(rng, country)
     landline = (
-        new_landline(rng, city, w.claim) if rng.random() < (0.45 if country == "IT" else 0.35) else None
+        new_landline(rng, city, w.claim_own, w.lane, w.lanes)
+        if rng.random() < (0.45 if country == "IT" else 0.35)
+        else None
     )
     hh = Household(h, f"H{h + 1:07d}", country, city, street, number, postcode, landline)
     lasts = nm.IT_LAST if country == "IT" else nm.UK_LAST
@@ -118,7 +120,7 @@ def make_person(
         email_canon=canon_email(email),
         email_cap=capitalised(email),
         typos=make_typos(rng, email, w.claim),
-        mobile=new_mobile(rng, country, w.claim),
+        mobile=new_mobile(rng, country, w.claim_own, w.lane, w.lanes),
     )
     age = 2025 - int(birth[:4])
     p.voice_pref = min(1.0, max(0.0, (age - 20) / 55 + (rng.random() - 0.5) * 0.4))

@@ -134,6 +134,10 @@ class World:
         """True (and the value is now taken) when ``key`` is new and this lane may hand it out."""
         return self.uniq.add_if_new(key, self.lane, self.lanes)
 
+    def claim_own(self, key: str) -> bool:
+        """Like :meth:`claim` for values the caller already made this lane's own (phone numbers)."""
+        return self.uniq.add_if_new(key)
+
     def agent(self, rng: Random, country: str, dept: str) -> Agent:
         pool = self.agents[(country, dept)]
         return pool[int(rng.random() * len(pool))]
