@@ -33,6 +33,7 @@ def serve(
     access_log: bool = False,
     retention_days: float | None = 30.0,
     resolve: bool = True,
+    inbox_dir: Path | str | None = None,
 ) -> None:
     """Serve the API on ``host:port`` until interrupted (SIGINT/SIGTERM load what is pending, then exit).
 
@@ -44,13 +45,20 @@ def serve(
         log_level: uvicorn's log level.
         access_log: log every request (costly at high rates).
         retention_days: keep loaded inbox segments this many days (None: forever).
-        resolve: run identity resolution after each load.
+        resolve: run identity resolution after loads (at most every 10 s).
+        inbox_dir: where the durable inbox lives (default beside the workspace); a disk of its own
+            keeps its fsyncs from waiting behind the engine's.
     """
     import uvicorn
 
     ws = Workspace(workspace)
     try:
-        app = create_app(ws, retention_days=retention_days, resolve=resolve)
+        app = create_app(
+            ws,
+            retention_days=retention_days,
+            resolve=resolve,
+            inbox_dir=Path(inbox_dir) if inbox_dir is not None else None,
+        )
         if demo:
             key = demo_key(ws)
             logging.basicConfig(level=logging.INFO)
