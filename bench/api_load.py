@@ -290,6 +290,11 @@ def main() -> None:
     ap.add_argument("--track-connections", type=int, default=64)
     ap.add_argument("--no-resolve", action="store_true", help="serve without identity resolution after loads")
     ap.add_argument("--phases", default="batch,track", help="which phases to run (batch,track)")
+    ap.add_argument(
+        "--inbox-dir",
+        default=None,
+        help="put the inbox elsewhere (e.g. another disk; /dev/shm shows the disk's share, but is not durable)",
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "api_load.json")
     # generator mode (internal)
     ap.add_argument("--generator", action="store_true", help=argparse.SUPPRESS)
@@ -313,7 +318,8 @@ def main() -> None:
     port = free_port()
     code = (
         "from ordito.api import serve; "
-        f"serve({str(ws_path)!r}, '127.0.0.1', {port}, log_level='warning', resolve={not args.no_resolve})"
+        f"serve({str(ws_path)!r}, '127.0.0.1', {port}, log_level='warning', resolve={not args.no_resolve}, "
+        f"inbox_dir={args.inbox_dir!r})"
     )
     log = (tmp / "server.log").open("wb")
     server = subprocess.Popen([sys.executable, "-c", code], stdout=log, stderr=subprocess.STDOUT)
@@ -376,6 +382,7 @@ def main() -> None:
             "seconds_per_phase": args.seconds,
             "resolve_after_load": not args.no_resolve,
             "loader_interval_s": 1.0,
+            "inbox_dir": args.inbox_dir or "beside the workspace (same disk)",
         },
         "batch": b,
         "track": t,
