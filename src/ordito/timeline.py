@@ -44,13 +44,8 @@ def _interpretations(eng: DuckDBEngine, query: str, kind: str | None) -> list[tu
             if n.value:
                 out.append(("phone", n.value, f"phone {n.value}"))
         else:
-            regions = [
-                r[0]
-                for r in eng.execute(
-                    "SELECT region FROM identifier_norm WHERE kind = 'phone' AND region <> '' "
-                    "GROUP BY region ORDER BY count(*) DESC"
-                )
-            ] or ["IT", "GB"]
+            row = eng.one("SELECT value FROM meta WHERE key = 'phone_regions'")
+            regions = [r for r in (row[0] if row else "").split(",") if r] or ["IT", "GB"]
             for rg in regions:
                 n = nz.phone(q, rg)
                 if n.value:
@@ -193,37 +188,64 @@ def timeline(
     departments: list[str] | None = None,
     include_shared: bool = False,
 ) -> dict[str, Any]:
-    """Newest first, paginated with an opaque cursor."""
+    """Newest first, paginated with an opaque cursor.
+
+    Two point queries: the customer's (seq, occurred_at) from the timeline index ``event_customer`` (an
+    equality filter, so DuckDB uses the ART index on customer_key), sorted here; then the page of events by
+    ``seq`` (ART index on events.seq). One ORDER BY ... LIMIT query would scan both tables.
+    """
     cur = current_key(eng, key)
     if cur is None:
         raise NotFoundError(f"No customer {key}")
     limit = max(1, min(int(limit), 500))
-    where = ["c.customer_key = ?"]
-    params: list[Any] = [cur]
     if channels:
         bad = [c for c in channels if c not in {x.value for x in Channel}]
         if bad:
             raise RequestError(f"unknown channel(s) {bad}; channels: {[x.value for x in Channel]}")
-        where.append(f"e.channel IN ({', '.join('?' for _ in channels)})")
-        params.extend(channels)
+    refs = eng.execute(
+        "SELECT seq, occurred_at, channel, department, via_identifier_id FROM event_customer WHERE customer_key = ?",
+        [cur],
+    )
+    if channels:
+        allowed = set(channels)
+        refs = [r for r in refs if r[2] in allowed]
     if departments:
-        where.append(f"e.department IN ({', '.join('?' for _ in departments)})")
-        params.extend(departments)
+        allowed_d = set(departments)
+        refs = [r for r in refs if r[3] in allowed_d]
+    refs.sort(key=lambda r: (r[1], r[0]), reverse=True)
     if cursor:
         ts, seq = _decode_cursor(cursor)
-        where.append("(e.occurred_at < ? OR (e.occurred_at = ? AND e.seq < ?))")
-        params.extend([ts, ts, seq])
-    sql = f"""SELECT e.seq, e.event_id::VARCHAR AS event_id, e.occurred_at, e.source, e.source_key, e.channel,
-                     e.type, e.department, e.agent_id, e.queue, e.thread_id, e.direction, e.text, e.language,
-                     e.value, e.currency, i.kind AS via_kind, i.value AS via_value
-              FROM event_customer c JOIN events e ON e.seq = c.seq
-              LEFT JOIN identifiers i ON i.identifier_id = c.via_identifier_id
-              WHERE {" AND ".join(where)}
-              ORDER BY e.occurred_at DESC, e.seq DESC LIMIT {limit + 1}"""
-    rows = eng.records(sql, params)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    nxt = _encode_cursor(rows[-1]["occurred_at"], rows[-1]["seq"]) if more and rows else None
+        refs = [r for r in refs if (r[1], r[0]) < (ts, seq)]
+    page = refs[: limit + 1]
+    more = len(page) > limit
+    page = page[:limit]
+    rows: list[dict[str, Any]] = []
+    if page:
+        seqs = ", ".join(str(int(r[0])) for r in page)
+        got = eng.records(
+            f"""SELECT e.seq, e.event_id::VARCHAR AS event_id, e.occurred_at, e.source, e.source_key, e.channel,
+                       e.type, e.department, e.agent_id, e.queue, e.thread_id, e.direction, e.text, e.language,
+                       e.value, e.currency
+                FROM events e WHERE e.seq IN ({seqs})"""
+        )
+        via_ids = sorted({int(r[4]) for r in page if r[4] is not None})
+        via = (
+            dict(
+                eng.execute(
+                    f"SELECT identifier_id, kind || ' ' || value FROM identifiers "
+                    f"WHERE identifier_id IN ({', '.join(map(str, via_ids))})"
+                )
+            )
+            if via_ids
+            else {}
+        )
+        by_seq = {r["seq"]: r for r in got}
+        for r in page:
+            item = by_seq.get(r[0])
+            if item is not None:
+                item["via"] = via.get(r[4])
+                rows.append(item)
+    nxt = _encode_cursor(page[-1][1], page[-1][0]) if more and page else None
     out: dict[str, Any] = {"customer_key": cur, "items": rows, "next_cursor": nxt}
     if include_shared:
         out["shared_items"] = eng.records(

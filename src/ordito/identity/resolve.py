@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..store.duckdb import DuckDBEngine
+from ..store.schema import create_indexes, drop_indexes
 from . import normalize as nz
 from . import normalize_sql as ns
 from .cluster import Change, Edge, Node, assign_keys, components, constrained
@@ -126,13 +127,16 @@ class Resolver:
         e.execute("BEGIN TRANSACTION")
         try:
             if full:
+                for table in ("event_customer", "identity_map", "identifiers"):
+                    drop_indexes(e, table)
                 e.execute("DELETE FROM event_links")
                 e.execute("DELETE FROM identity_links")
                 e.execute("UPDATE identifiers SET n_events = 0, first_seen = NULL, last_seen = NULL")
             e.execute(f"""CREATE OR REPLACE TEMP TABLE _ei AS
-                SELECT seq, occurred_at, n_ids, i.kind AS kind, i.namespace AS namespace, i.raw AS raw,
-                       i.region AS region
-                FROM (SELECT seq, occurred_at, len(identifiers) AS n_ids, unnest(identifiers) AS i FROM events
+                SELECT seq, occurred_at, n_ids, channel, department, i.kind AS kind, i.namespace AS namespace,
+                       i.raw AS raw, i.region AS region
+                FROM (SELECT seq, occurred_at, channel, department, len(identifiers) AS n_ids,
+                             unnest(identifiers) AS i FROM events
                       WHERE seq > {w} AND seq <= {top})""")
             res.events = int(e.scalar(f"SELECT count(*) FROM events WHERE seq > {w} AND seq <= {top}"))
             t = self._step("read", res, t, 0.05)
@@ -152,6 +156,10 @@ class Resolver:
             t = self._step("events", res, t, 0.9)
             self._customer_stats(full)
             e.execute("INSERT OR REPLACE INTO stage_state VALUES ('identity', ?, ?)", [top, self.now])
+            e.execute(
+                "INSERT OR REPLACE INTO meta SELECT 'phone_regions', coalesce(string_agg(region, ',' ORDER BY n DESC), '') "
+                "FROM (SELECT region, count(*) AS n FROM identifier_norm WHERE kind = 'phone' AND region <> '' GROUP BY 1)"
+            )
             e.execute("COMMIT")
         except BaseException:
             e.execute("ROLLBACK")
@@ -159,6 +167,8 @@ class Resolver:
         finally:
             for tmp in _TEMPS:
                 e.execute(f"DROP TABLE IF EXISTS {tmp}")
+            if full:
+                create_indexes(e)  # after the commit: built on committed data, and restored after a failure
         self._step("stats", res, t, 1.0)
         res.customers = int(e.scalar("SELECT count(*) FROM customers WHERE status = 'active'"))
         res.seconds = round(time.perf_counter() - t_start, 3)
@@ -224,11 +234,20 @@ class Resolver:
 
     def _link_events(self) -> None:
         e = self.eng
+        # an event written with one identifier links it once; only several can repeat one (Mario@x, mario@x)
         e.execute("""CREATE OR REPLACE TEMP TABLE _newlinks AS
-            SELECT DISTINCT d.seq, n.identifier_id, d.occurred_at, d.n_ids
+            SELECT d.seq, n.identifier_id, d.occurred_at, d.n_ids, d.channel, d.department
             FROM _ei d JOIN identifier_norm n USING (kind, namespace, raw, region)
-            WHERE n.identifier_id IS NOT NULL""")
-        e.execute("INSERT INTO event_links SELECT seq, identifier_id, occurred_at, n_ids FROM _newlinks")
+            WHERE n.identifier_id IS NOT NULL AND d.n_ids = 1
+            UNION ALL
+            SELECT d.seq, n.identifier_id, any_value(d.occurred_at), any_value(d.n_ids), any_value(d.channel),
+                   any_value(d.department)
+            FROM _ei d JOIN identifier_norm n USING (kind, namespace, raw, region)
+            WHERE n.identifier_id IS NOT NULL AND d.n_ids > 1
+            GROUP BY d.seq, n.identifier_id""")
+        e.execute(
+            "INSERT INTO event_links SELECT seq, identifier_id, occurred_at, n_ids, channel, department FROM _newlinks"
+        )
         e.execute("""UPDATE identifiers SET n_events = identifiers.n_events + s.n,
                 first_seen = least(coalesce(identifiers.first_seen, s.f), s.f),
                 last_seen = greatest(coalesce(identifiers.last_seen, s.l), s.l)
@@ -623,12 +642,12 @@ class Resolver:
         cond = "" if not scope else " AND " + scope.removeprefix("WHERE ")
         e.execute(f"""INSERT INTO event_customer
             SELECT l.seq, k.customer_key, CASE WHEN k.customer_key IS NOT NULL THEN k.identifier_id END,
-                   k.customer_key IS NULL, l.occurred_at
+                   k.customer_key IS NULL, l.occurred_at, l.channel, l.department
             FROM event_links l JOIN _idkey k ON k.identifier_id = l.identifier_id WHERE l.n_ids = 1 {cond}""")
         e.execute(f"""INSERT INTO event_customer
             SELECT l.seq, arg_min(k.customer_key, k.rank) FILTER (WHERE k.customer_key IS NOT NULL),
                    arg_min(k.identifier_id, k.rank) FILTER (WHERE k.customer_key IS NOT NULL),
-                   count(k.customer_key) = 0, min(l.occurred_at)
+                   count(k.customer_key) = 0, min(l.occurred_at), min(l.channel), min(l.department)
             FROM event_links l JOIN _idkey k ON k.identifier_id = l.identifier_id
             WHERE l.n_ids > 1 {cond}
             GROUP BY l.seq""")
@@ -709,14 +728,24 @@ def normalise_table(e: DuckDBEngine, table: str, regions: list[str]) -> int:
             out_v.append(r.value)
             out_ok.append(r.valid)
             out_r.append(r.reason)
-        tbl = rest.append_column("value", pa.array(out_v, pa.string())).append_column(
-            "valid", pa.array(out_ok)).append_column("reason", pa.array(out_r, pa.string()))
+        tbl = (
+            rest.append_column("value", pa.array(out_v, pa.string()))
+            .append_column("valid", pa.array(out_ok))
+            .append_column("reason", pa.array(out_r, pa.string()))
+        )
         e.register("_pyn", tbl)
         try:
-            e.execute("INSERT INTO identifier_norm SELECT kind, namespace, raw, region, value, valid, reason, NULL FROM _pyn")
+            e.execute(
+                "INSERT INTO identifier_norm SELECT kind, namespace, raw, region, value, valid, reason, NULL FROM _pyn"
+            )
         finally:
             e.unregister("_pyn")
     e.execute("DROP TABLE IF EXISTS _normd")
     del pn
-    return int(e.scalar(f"SELECT count(*) FROM identifier_norm n SEMI JOIN {table} t USING (kind, namespace, raw, region) "
-                        "WHERE NOT n.valid") or 0)
+    return int(
+        e.scalar(
+            f"SELECT count(*) FROM identifier_norm n SEMI JOIN {table} t USING (kind, namespace, raw, region) "
+            "WHERE NOT n.valid"
+        )
+        or 0
+    )

@@ -20,12 +20,16 @@ import pyarrow as pa
 from .. import settings
 from ..errors import InputError, MappingError, OrditoError
 from ..store.duckdb import DuckDBEngine
+from ..store.schema import create_indexes, drop_indexes
 from ..store.sqlutil import lit
 from .compile import Compiler
 from .mapping import Mapping, builtin_mappings, load_mapping
 from .readers import PROBES, READERS, Reject, Relation
 
 ProgressFn = Callable[[str, float | None], None]
+
+#: Above this many bytes of input, ingestion drops the events index and rebuilds it at the end.
+BULK_BYTES = 64 * 1024 * 1024
 
 
 def event_id(source: str, source_key: str) -> uuid.UUID:
@@ -183,10 +187,18 @@ class Ingestor:
         jobs = plan.jobs
         self.preflight(jobs)
         result = IngestResult(skipped=list(plan.skipped))
-        for i, job in enumerate(jobs):
-            if self.progress:
-                self.progress(str(job.path), i, len(jobs), None)
-            result.files.append(self.ingest_file(job, i, len(jobs)))
+        # A bulk load rebuilds the point-lookup index on events afterwards instead of maintaining it row by row
+        bulk = sum(j.path.stat().st_size for j in jobs if j.path.exists()) > BULK_BYTES
+        if bulk:
+            drop_indexes(self.eng, "events")
+        try:
+            for i, job in enumerate(jobs):
+                if self.progress:
+                    self.progress(str(job.path), i, len(jobs), None)
+                result.files.append(self.ingest_file(job, i, len(jobs)))
+        finally:
+            if bulk:
+                create_indexes(self.eng, "events")
         if self.progress:
             self.progress("", len(jobs), len(jobs), 1.0)
         return result

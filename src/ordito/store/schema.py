@@ -56,7 +56,7 @@ _V1 = [
     # Normalised identifiers on each event.
     """CREATE TABLE IF NOT EXISTS event_links (
         seq BIGINT NOT NULL, identifier_id BIGINT NOT NULL, occurred_at TIMESTAMP NOT NULL,
-        n_ids INTEGER NOT NULL)""",
+        n_ids INTEGER NOT NULL, channel VARCHAR, department VARCHAR)""",
     # Why two identifiers belong together: the rule, its score (1.0 deterministic), the evidence.
     """CREATE TABLE IF NOT EXISTS identity_links (
         a BIGINT NOT NULL, b BIGINT NOT NULL, rule VARCHAR NOT NULL, score DOUBLE NOT NULL,
@@ -75,7 +75,7 @@ _V1 = [
     # The customer of every event (NULL customer_key: only shared identifiers; candidates in detail).
     """CREATE TABLE IF NOT EXISTS event_customer (
         seq BIGINT NOT NULL, customer_key VARCHAR, via_identifier_id BIGINT, ambiguous BOOLEAN NOT NULL,
-        occurred_at TIMESTAMP NOT NULL)""",
+        occurred_at TIMESTAMP NOT NULL, channel VARCHAR, department VARCHAR)""",
     # Watermarks of incremental stages.
     """CREATE TABLE IF NOT EXISTS stage_state (
         stage VARCHAR PRIMARY KEY, watermark_seq BIGINT NOT NULL, updated_at TIMESTAMP NOT NULL)""",
@@ -83,6 +83,32 @@ _V1 = [
 
 # v2: a write key names the namespace of its userId values (customer_id identifiers); NULL = the source.
 _V2 = ["ALTER TABLE write_keys ADD COLUMN IF NOT EXISTS user_namespace VARCHAR"]
+
+#: Point-lookup indexes (ART). Bulk loads drop and rebuild the ones on the tables they rewrite (building
+#: is cheaper than maintaining them row by row): see drop_indexes / create_indexes.
+INDEXES: dict[str, tuple[str, str]] = {
+    "events_seq": ("events", "seq"),
+    "event_customer_key": ("event_customer", "customer_key"),
+    "identifiers_value": ("identifiers", "value"),
+    "identity_map_identifier": ("identity_map", "identifier_id"),
+    "identity_map_customer": ("identity_map", "customer_key"),
+}
+
+
+def drop_indexes(engine: Engine, table: str) -> list[str]:
+    dropped = []
+    for name, (t, _) in INDEXES.items():
+        if t == table:
+            engine.execute(f"DROP INDEX IF EXISTS {name}")
+            dropped.append(name)
+    return dropped
+
+
+def create_indexes(engine: Engine, table: str | None = None) -> None:
+    for name, (t, col) in INDEXES.items():
+        if table is None or t == table:
+            engine.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {t} ({col})")
+
 
 MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2}
 
@@ -103,4 +129,5 @@ def migrate(engine: Engine) -> int:
         for stmt in MIGRATIONS[version]:
             engine.execute(stmt)
         engine.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)])
+    create_indexes(engine)  # also restores any a crashed bulk load had dropped
     return found
