@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from collections import Counter
 from pathlib import Path
@@ -62,6 +63,8 @@ def test_manifest(root: Path, company: GenerateResult) -> None:
     assert set(m["sha256"]) == {s.path for s in SILOS} | {
         f"ground_truth/{n}" for n in GROUND_TRUTH if n != "manifest.json"
     }
+    for rel, digest in m["sha256"].items():
+        assert hashlib.sha256((root / rel).read_bytes()).hexdigest() == digest, rel
     persons = read_csv(root / "ground_truth" / "persons.csv")
     assert sum(p["is_customer"] == "1" for p in persons) == 500
     assert 0.2 < m["prospects"] / 500 < 0.4

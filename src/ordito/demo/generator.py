@@ -93,6 +93,8 @@ def _generate(
     for f in files.values():
         f.close()
     truth.close()
+    known = {root / s.path: d for s in SILOS if (d := files[s.source].digest()) is not None}
+    known.update({truth.dir / name: d for name, d in truth.digests().items()})
     write_manifest(
         root,
         [root / s.path for s in SILOS] + sorted(p for p in (root / "ground_truth").iterdir() if p.is_file()),
@@ -108,6 +110,7 @@ def _generate(
             "rows": rows,
             "ground_truth_rows": dict(truth.counts),
         },
+        known,
     )
     return GenerateResult(out_dir=root, customers=customers, seed=seed, rows=rows)
 

@@ -123,21 +123,30 @@ class TruthFiles:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.files: dict[str, IO[bytes]] = {}
         self.counts: dict[str, int] = {}
+        self.sha: dict[str, Any] = {}
         for name, (fname, header) in CSV_FILES.items():
-            fh = (self.dir / fname).open("wb")
-            fh.write(csv_bytes([header]))
-            self.files[name] = fh
+            self.files[name] = (self.dir / fname).open("wb")
+            self.sha[name] = hashlib.sha256()
             self.counts[name] = 0
+            self._write(name, csv_bytes([header]))
         self.records = pq.ParquetWriter(str(self.dir / "records.parquet"), RECORDS_SCHEMA, **PARQUET_OPTIONS)
         self.counts["records"] = 0
 
+    def _write(self, name: str, data: bytes) -> None:
+        self.files[name].write(data)
+        self.sha[name].update(data)
+
+    def digests(self) -> dict[str, str]:
+        """SHA-256 of the CSV files by file name (records.parquet is hashed from disk)."""
+        return {CSV_FILES[name][0]: h.hexdigest() for name, h in self.sha.items()}
+
     def rows(self, name: str, rows: list[Any]) -> None:
-        self.files[name].write(csv_bytes(rows))
+        self._write(name, csv_bytes(rows))
         self.counts[name] += len(rows)
 
     def append(self, part: TruthPart, quarantine: list[QuarantineRow]) -> None:
         for name, data in part.csv.items():
-            self.files[name].write(data)
+            self._write(name, data)
             self.counts[name] += part.counts[name]
         self.rows("quarantine", quarantine)
         if part.records is not None:
@@ -158,7 +167,8 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_manifest(root: Path, files: list[Path], info: dict[str, Any]) -> None:
+def write_manifest(root: Path, files: list[Path], info: dict[str, Any], known: dict[Path, str]) -> None:
+    """``known``: digests already computed while writing; the other files are read."""
     info = dict(info)
-    info["sha256"] = {p.relative_to(root).as_posix(): sha256(p) for p in files}
+    info["sha256"] = {p.relative_to(root).as_posix(): known.get(p) or sha256(p) for p in files}
     (root / "ground_truth" / "manifest.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")

@@ -9,6 +9,7 @@ that are not friction or fact evidence, and listed for ``expected_quarantine.csv
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -173,7 +174,7 @@ def _choose_dirty(
     k = int(n * DIRTY_RATE)
     if rng.random() < n * DIRTY_RATE - k:
         k += 1
-    if first and n >= 10:
+    if first and n >= 4:
         k = max(k, 2)
     if not k:
         return {}
@@ -266,14 +267,24 @@ class SiloFile:
         self.count = 0
         self.fh: IO[bytes] | None = None
         self.pq: pq.ParquetWriter | None = None
+        self.sha = hashlib.sha256()  # of what is written, so the manifest need not read the file again
         if silo.fmt == "parquet":
             self.pq = pq.ParquetWriter(str(self.path), SHOP_SCHEMA, **PARQUET_OPTIONS)
             return
         self.fh = self.path.open("wb")
         if silo.fmt == "csv":
-            self.fh.write((silo.delimiter.join(silo.columns) + "\n").encode(silo.encoding))
+            self._write((silo.delimiter.join(silo.columns) + "\n").encode(silo.encoding))
         elif silo.fmt == "json":
-            self.fh.write(b"[\n")
+            self._write(b"[\n")
+
+    def _write(self, data: bytes) -> None:
+        assert self.fh is not None
+        self.fh.write(data)
+        self.sha.update(data)
+
+    def digest(self) -> str | None:
+        """SHA-256 of a byte file (None for Parquet, whose bytes pyarrow writes)."""
+        return self.sha.hexdigest() if self.fh is not None else None
 
     def append(self, enc: Encoded) -> list[QuarantineRow]:
         """Append one chunk's part; returns its quarantine rows with record numbers of the whole file."""
@@ -281,10 +292,9 @@ class SiloFile:
             assert self.pq is not None
             self.pq.write_table(enc.table, row_group_size=enc.rows)
         elif enc.data:
-            assert self.fh is not None
             if self.silo.fmt == "json" and self.count:
-                self.fh.write(b",\n")
-            self.fh.write(enc.data)
+                self._write(b",\n")
+            self._write(enc.data)
         base = self.count
         self.count += enc.rows
         return [(s, f, base + r, k, pr) for s, f, r, k, pr in enc.quarantine]
@@ -294,7 +304,7 @@ class SiloFile:
             self.pq.close()
         if self.fh is not None:
             if self.silo.fmt == "json":
-                self.fh.write(b"\n]\n")
+                self._write(b"\n]\n")
             self.fh.close()
 
 
