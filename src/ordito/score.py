@@ -61,6 +61,7 @@ def score_identity(eng: DuckDBEngine, gt: Path) -> dict[str, Any]:
         eng.scalar("""SELECT count(*) FROM (SELECT customer_key FROM _sc WHERE customer_key IS NOT NULL
                               GROUP BY customer_key HAVING count(DISTINCT person_id) > 1)""")
     )
+    ceiling = _exact_match_ceiling(eng, gt)
     eng.execute("DROP TABLE _sc")
     eng.execute("DROP TABLE _gt")
     return {
@@ -76,8 +77,56 @@ def score_identity(eng: DuckDBEngine, gt: Path) -> dict[str, Any]:
         "persons": persons,
         "customers": customers,
         "persons_split": split,
+        "exact_match_ceiling": ceiling,
         "customers_mixing_persons": mixed,
         "base": "pairs of source records present in the workspace (same customer key vs same true person)",
+    }
+
+
+def _exact_match_ceiling(eng: DuckDBEngine, gt: Path) -> dict[str, Any] | None:
+    """The best recall any exact-matching linker can reach on this data: link two records when they share a
+    normalised identifier that the ground truth says belongs to one person only. What lies between this
+    and 1.0 needs fuzzy matching (names, addresses) or is not linkable at all."""
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    idf = gt / "identifiers.csv"
+    if not idf.exists():
+        return None
+    eng.execute(f"""CREATE OR REPLACE TEMP TABLE _gtshared AS
+        SELECT DISTINCT n.identifier_id FROM read_csv({lit(str(idf))}, all_varchar = true) g
+        JOIN identifier_norm n ON n.raw = g.raw
+        WHERE g.person_ids LIKE '%;%' OR coalesce(g.shared_reason, '') <> ''""")
+    rec = eng.arrow("SELECT seq, person_id FROM _sc ORDER BY seq")
+    links = eng.arrow("""SELECT l.seq, l.identifier_id FROM event_links l SEMI JOIN _sc USING (seq)
+                         JOIN identifiers i USING (identifier_id)
+                         WHERE i.status <> 'placeholder' AND l.identifier_id NOT IN (SELECT identifier_id FROM _gtshared)""")
+    eng.execute("DROP TABLE _gtshared")
+    seqs = np.asarray(rec.column("seq").to_numpy(), dtype=np.int64)
+    n = len(seqs)
+    if n == 0:
+        return None
+    ls = np.asarray(links.column("seq").to_numpy(), dtype=np.int64)
+    li = np.asarray(links.column("identifier_id").to_numpy(), dtype=np.int64)
+    rows = np.searchsorted(seqs, ls)
+    uniq, cols = np.unique(li, return_inverse=True)
+    size = n + len(uniq)
+    m = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols + n)), shape=(size, size))
+    _, lab = connected_components(m, directed=False)
+    person = rec.column("person_id").to_pylist()
+    from collections import Counter
+
+    def pairs(c: Counter[Any]) -> int:
+        return sum(v * (v - 1) // 2 for v in c.values())
+
+    tp = pairs(Counter(zip(lab[:n].tolist(), person, strict=True)))
+    true = pairs(Counter(person))
+    no_id = int(n - len(np.unique(ls)))
+    return {
+        "recall": round(tp / true, 5) if true else 1.0,
+        "records_without_usable_identifier": no_id,
+        "note": "best recall of any exact-matching linker that knows which identifiers are shared",
     }
 
 
