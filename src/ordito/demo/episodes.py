@@ -136,6 +136,8 @@ def detect(ep: Episode) -> list[Friction]:
     out: list[Friction] = []
     log = sorted(ep.log, key=lambda e: e[0])
     contacts = [e for e in log if e[1] == "contact"]
+    if not contacts:  # without a contact only an abandonment can be (every other rule needs one)
+        return [("abandonment", [e[2]], e[3]) for e in log if e[1] == "abandon"]
     # repeat_contact
     for prev, cur in zip(contacts, contacts[1:], strict=False):
         gap = cur[0] - prev[0]

@@ -194,9 +194,10 @@ class Life:
     def new_ep(self, p: Person, intent: str, t: int, slots: Slots) -> Episode:
         return Episode(f"E{self.w.next('episode'):08d}", p.pid, intent, t, slots, p.lang)
 
-    def finish(self, p: Person, ep: Episode) -> list[Friction]:
+    def finish(self, p: Person, ep: Episode, fr: list[Friction] | None = None) -> list[Friction]:
         c = self.a.c
-        fr = detect(ep) if ep.log else []
+        if fr is None:
+            fr = detect(ep) if ep.log else []
         for kind, ev, detail in fr:
             n = self.w.next("friction")
             c.frictions.append((f"F{n:08d}", ep.eid, kind, ";".join(ev), detail))
@@ -620,9 +621,8 @@ class Life:
 
     def close(self, p: Person, ep: Episode, t: int) -> None:
         fr = detect(ep) if ep.log else []
-        kinds = [f[0] for f in fr]
-        self.aftermath(p, ep, kinds)
-        self.finish(p, ep)
+        self.aftermath(p, ep, [f[0] for f in fr])  # surveys and posts: no contact, the frictions stand
+        self.finish(p, ep, fr)
 
     def resolve(self, p: Person, ep: Episode, t: int) -> None:
         """What resolution looks like in the silos, by need."""

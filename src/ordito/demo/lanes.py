@@ -8,6 +8,8 @@ the number of CPUs, so the output is the same on every machine.
 
 from __future__ import annotations
 
+import importlib.abc
+import sys
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -99,8 +101,20 @@ def encode_chunk(
     return ChunkOut(c, households, persons, prospects, silos, encode_truth(chunk, drop))
 
 
+class _WithoutPandas(importlib.abc.MetaPathFinder):
+    """pyarrow imports pandas (when installed) on its first conversion, ~0.6 s per process, to check
+    whether lists are DataFrames. A lane converts lists only: in its process pandas is not importable."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
+        if fullname == "pandas" or fullname.startswith("pandas."):
+            raise ImportError("pandas is not used by the demo generator's lanes")
+        return None
+
+
 def lane_worker(args: tuple[int, int, int, int, int, int], queue: Any) -> None:
     """Process entry point: put each chunk of the lane on ``queue``; an error as ``("error", text)``."""
+    if "pandas" not in sys.modules:
+        sys.meta_path.insert(0, _WithoutPandas())
     try:
         for out in run_lane(*args):
             queue.put(out)
