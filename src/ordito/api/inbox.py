@@ -70,8 +70,17 @@ class Append:
     namespace: str
     lines: list[tuple[str, bytes]]  # (messageId, JSON line)
     rejects: list[bytes]  # JSON lines for the rejects file
-    done: Callable[[BaseException | None], None]  # called from the writer thread
+    done: Callable[[BaseException | None], None] | None = None  # called from the writer thread
     written: int = 0  # lines written (after dedup), set by the writer
+    # an asyncio waiter instead of ``done``: the writer settles all waiters of a loop in one wake-up
+    loop: asyncio.AbstractEventLoop | None = None
+    future: asyncio.Future[None] | None = None
+
+    def settle_now(self, exc: BaseException | None) -> None:
+        if self.done is not None:
+            self.done(exc)
+        elif self.loop is not None and self.future is not None:
+            self.loop.call_soon_threadsafe(_settle, self.future, exc)
 
 
 class InboxUnavailable(RuntimeError):
@@ -161,7 +170,7 @@ class Inbox:
 
     def submit(self, item: Append) -> None:
         if self.failed is not None:
-            item.done(InboxUnavailable(f"the inbox failed earlier: {self.failed}"))
+            item.settle_now(InboxUnavailable(f"the inbox failed earlier: {self.failed}"))
             return
         self._queue.put(item)
 
@@ -171,11 +180,7 @@ class Inbox:
         """Append and wait until durable. Returns how many lines were written (retries dropped)."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
-
-        def done(exc: BaseException | None) -> None:
-            loop.call_soon_threadsafe(_settle, fut, exc)
-
-        item = Append(source, namespace, lines, rejects, done)
+        item = Append(source, namespace, lines, rejects, loop=loop, future=fut)
         self.submit(item)
         await fut
         return item.written
@@ -280,10 +285,21 @@ class Inbox:
         except BaseException as exc:
             error = exc
             full = False
+        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
         for it in items:
-            it.done(error)
+            if it.loop is not None and it.future is not None and it.done is None:
+                by_loop.setdefault(it.loop, []).append(it.future)
+            else:
+                it.settle_now(error)
+        for loop, futures in by_loop.items():  # one wake-up per loop and commit, not one per request
+            loop.call_soon_threadsafe(_settle_all, futures, error)
         if full and self.on_full is not None:
             self.on_full()
+
+
+def _settle_all(futures: list[asyncio.Future[None]], exc: BaseException | None) -> None:
+    for fut in futures:
+        _settle(fut, exc)
 
 
 def _settle(fut: asyncio.Future[None], exc: BaseException | None) -> None:
