@@ -83,6 +83,8 @@ def test_records_parquet_has_one_row_per_readable_record(root: Path, company: Ge
         assert by_source[silo.source] == company.rows[silo.source] - lost_keys, silo.source
     keys = [(r["source"], r["source_key"]) for r in truth]
     assert len(keys) == len(set(keys))
+    times = [r["occurred_at"] for r in truth]
+    assert str(min(times)) >= "2025-01-01" and str(max(times)) < "2026-07-01"
     # the keys are the silo's key columns joined with |
     for silo in SILOS:
         want = {r["source_key"] for r in truth if r["source"] == silo.source}
@@ -197,7 +199,7 @@ def test_episodes_and_persons(root: Path) -> None:
     }
     assert {e["outcome"] for e in episodes} <= {"resolved", "converted", "abandoned", "open"}
     for e in episodes:
-        assert "2025-01-01" <= e["started_at"] <= e["ended_at"] <= "2026-07-01"
+        assert "2025-01-01" <= e["started_at"] <= e["ended_at"] < "2026-07-01"
     persons = read_csv(root / "ground_truth" / "persons.csv")
     churned = {p["person_id"]: p["churned_at"] for p in persons if p["churned"] == "1"}
     assert churned and all(

@@ -32,7 +32,7 @@ from .clock import (
     zone_offset,
 )
 from .episodes import Episode
-from .people import Person, Phone, ani_writing, canon_email, email_writing, phone_writing
+from .people import Person, Phone, ani_writing, canon_email, email_writing, phone_writing, typos_of
 from .silos import Chunk, dumps, q, q_semi
 from .texts import sentiment
 from .world import PLACEHOLDER_EMAILS, PLACEHOLDER_PHONES, World, placeholder_phone_norm
@@ -200,10 +200,10 @@ class Actor:
             raw = p.work_email if rng.random() < 0.8 else p.work_email.title()
             self.reg.add("email", "", raw, canon_email(p.work_email), p.pid)
             return raw
-        if typo_boost and p.typos and rng.random() < typo_boost:
-            raw = p.typos[int(rng.random() * len(p.typos))]
+        if typo_boost and rng.random() < typo_boost and (typos := typos_of(rng, p, self.w.claim)):
+            raw = typos[int(rng.random() * len(typos))]
         else:
-            raw = email_writing(rng, p, spaces_ok)
+            raw = email_writing(rng, p, self.w.claim, spaces_ok)
         self.reg.add("email", "", raw, p.email_canon, p.pid)
         return raw
 

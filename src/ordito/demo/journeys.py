@@ -18,6 +18,7 @@ from . import catalog as cat
 from . import texts as tx
 from .channels import Actor, AppEv, CallOut, Hit, Order, Ticket
 from .clock import (
+    CALL_HOURS,
     CHAT_HOURS,
     DAY,
     END,
@@ -695,6 +696,12 @@ class Life:
         return "email"
 
     def contact(self, ch: str, p: Person, ep: Episode, t: int, target: str, solve: bool) -> CallOut:
+        hours = {"voice": CALL_HOURS, "chat": CHAT_HOURS, "store": STORE_HOURS, "social": SOCIAL_HOURS}.get(
+            ch
+        )
+        zone = ("IT" if p.lang == "it" else "GB") if ch == "voice" else p.country
+        if hours is not None and next_open(t, zone, hours, 0.99) > END - 3 * HOUR:
+            return CallOut([], False, [], t, False)  # the period ends before they could get through
         if ch == "voice":
             return self.by_phone(p, ep, t, target, solve)
         if ch == "chat":
@@ -761,7 +768,7 @@ class Life:
         if abandon:
             return res
         handled = list(res.handled_by)
-        if transfer:
+        if transfer and res.end < END - 2 * HOUR:
             ep.bad += 1
             res2 = a.chat(
                 p,

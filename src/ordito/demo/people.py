@@ -328,7 +328,6 @@ class Person:
     email: str  # as registered (lower case)
     email_canon: str
     email_cap: str
-    typos: list[str]
     mobile: Phone
     work_email: str | None = None
     company: Company | None = None
@@ -347,6 +346,7 @@ class Person:
     voice_pref: float = 0.5  # 0: digital native .. 1: prefers the phone
     owned: list[tuple[str, str | None, int]] = field(default_factory=list)  # (sku, order id, bought at)
     sat: float = 0.3  # how the person feels about the brand: -1.5 (furious) .. 1 (delighted)
+    typos: list[str] | None = None  # misspellings of the email, made the first time one is typed
 
     @property
     def full(self) -> str:
@@ -431,7 +431,13 @@ def make_typos(rng: Random, addr: str, claim: Claim) -> list[str]:
     return out
 
 
-def email_writing(rng: Random, p: Person, spaces_ok: bool = True) -> str:
+def typos_of(rng: Random, p: Person, claim: Claim) -> list[str]:
+    if p.typos is None:
+        p.typos = make_typos(rng, p.email, claim)
+    return p.typos
+
+
+def email_writing(rng: Random, p: Person, claim: Claim, spaces_ok: bool = True) -> str:
     """How a person's email gets typed on one record: case, spaces, Gmail dots, or a typo (~2%)."""
     r = rng.random()
     if r < 0.72:
@@ -446,7 +452,8 @@ def email_writing(rng: Random, p: Person, spaces_ok: bool = True) -> str:
         return p.email_cap
     if r < 0.98:
         return f" {p.email} " if spaces_ok else p.email
-    return pick(rng, p.typos) if p.typos else p.email
+    typos = typos_of(rng, p, claim)
+    return pick(rng, typos) if typos else p.email
 
 
 _HANDLE_PLATFORMS = ("twitter", "instagram", "facebook", "trustpilot")

@@ -16,7 +16,6 @@ from .people import (
     capitalised,
     cookie_times,
     email_id,
-    make_typos,
     new_email,
     new_handle,
     new_landline,
@@ -119,7 +118,6 @@ def make_person(
         email=email,
         email_canon=canon_email(email),
         email_cap=capitalised(email),
-        typos=make_typos(rng, email, w.claim),
         mobile=new_mobile(rng, country, w.claim_own, w.lane, w.lanes),
     )
     age = 2025 - int(birth[:4])
