@@ -19,7 +19,7 @@ from .test_sdks import free_port
 
 
 def start(ws_path: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    code = f"from ordito.api import serve; serve({str(ws_path)!r}, '127.0.0.1', {port}, log_level='warning', resolve=False)"
+    code = f"from ordito.api import serve; serve({str(ws_path)!r}, '127.0.0.1', {port}, log_level='warning', resolve=True)"
     with log.open("ab") as out:
         proc = subprocess.Popen([sys.executable, "-c", code], stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30

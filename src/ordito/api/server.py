@@ -23,6 +23,27 @@ def demo_key(ws: Workspace, source: str = "web") -> str:
     return create_write_key(ws, source, label=DEMO_LABEL)
 
 
+def _print_demo(ws: Workspace, key: str, host: str, port: int) -> None:
+    """What a person trying the demo needs: the address, a write key, and customers worth a look."""
+    from ..summary import worth_a_look
+
+    base = f"http://{host}:{port}"
+    lines = [
+        "",
+        f"ordito is serving {ws.path} at {base}",
+        f"  API reference:      {base}/docs",
+        f"  a customer by phone: {base}/v1/customers/lookup?phone=...",
+        f"  demo write key (source 'web'): {key}",
+        f"  send an event:      curl -u {key}: -H 'Content-Type: application/json' "
+        f"-d '{{\"userId\": \"100200\", \"event\": \"Order Completed\"}}' {base}/v1/track",
+        "  customers worth a look:",
+    ]
+    for c in worth_a_look(ws.engine):
+        lines.append(f"    {base}/v1/customers/{c['customer_key']}/timeline   # {c['why']}")
+    lines.append("Stop with Ctrl-C.")
+    print("\n".join(lines), flush=True)  # noqa: T201 - the one place the demo talks to the person
+
+
 def serve(
     workspace: Path | str | os.PathLike[str],
     host: str = "127.0.0.1",
@@ -53,22 +74,18 @@ def serve(
 
     ws = Workspace(workspace)
     try:
+        from .customers import router as customers_router
+
         app = create_app(
             ws,
+            routers=[customers_router()],
             retention_days=retention_days,
             resolve=resolve,
             inbox_dir=Path(inbox_dir) if inbox_dir is not None else None,
         )
         if demo:
             key = demo_key(ws)
-            logging.basicConfig(level=logging.INFO)
-            log.warning(
-                "demo write key for source 'web': %s  (curl -u %s: http://%s:%d/v1/track ...)",
-                key,
-                key,
-                host,
-                port,
-            )
+            _print_demo(ws, key, host, port)
         uvicorn.run(
             app,
             host=host,
