@@ -77,3 +77,13 @@ async def test_errors_use_the_envelope(capi: Api) -> None:
     assert r.status_code == 400 and "unknown channel" in r.json()["error"]
     r = await capi.client.get(f"/v1/customers/{key}/timeline", params={"cursor": "garbage"})
     assert r.status_code == 400
+
+
+async def test_docs_page_and_its_assets_are_served_locally(capi: Api) -> None:
+    page = await capi.client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn" not in page.text.lower() and "/_docs/swagger-ui-bundle.js" in page.text
+    js = await capi.client.get("/_docs/swagger-ui-bundle.js")
+    assert js.status_code == 200 and len(js.content) > 100_000
+    spec = (await capi.client.get("/openapi.json")).json()
+    assert "/v1/customers/{key}/timeline" in spec["paths"] and "/v1/track" in spec["paths"]

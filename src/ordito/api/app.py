@@ -24,6 +24,26 @@ Segment or RudderStack SDK at this server with an ordito write key. A 200 means 
 """
 
 
+def _mount_docs(app: FastAPI) -> None:
+    """The OpenAPI page at /docs, with its JavaScript and CSS served from the package (works offline)."""
+    import swagger_ui_bundle
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from starlette.staticfiles import StaticFiles
+
+    app.mount("/_docs", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="ordito API",
+            swagger_js_url="/_docs/swagger-ui-bundle.js",
+            swagger_css_url="/_docs/swagger-ui.css",
+            swagger_favicon_url="/_docs/favicon-32x32.png",
+        )
+
+
 def create_app(
     workspace: Workspace,
     *,
@@ -70,9 +90,10 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served below with Swagger UI's files from the swagger-ui-bundle wheel: no CDN
         redoc_url=None,
     )
+    _mount_docs(app)
     app.state.ordito = service
     app.state.workspace = workspace
     errors.install(app)
