@@ -248,7 +248,8 @@ SITE = {"IT": "MILANO", "GB": "LONDON"}
 
 
 class Page:
-    """A web page; ``body`` is its ``page_url,page_title`` (CSV-safe), ``pv`` its plain page-view hit."""
+    """A web page; ``body`` is its ``page_url,page_title`` (CSV-safe), ``pv`` its plain page-view hit
+    (event, ``event,page_url,...,currency``)."""
 
     __slots__ = ("url", "title", "country", "body", "pv")
 
@@ -258,7 +259,7 @@ class Page:
         self.title = title
         self.country = "GB" if "elettrahome" in url else "IT"
         self.body = f"{url},{title}"
-        self.pv = ("page_view", f"{url},{title},,,,,")
+        self.pv = ("page_view", f"page_view,{url},{title},,,,,")
 
 
 def _site(country: str) -> str:

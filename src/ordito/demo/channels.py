@@ -37,7 +37,8 @@ from .silos import Chunk, dumps, q, q_semi
 from .texts import sentiment
 from .world import PLACEHOLDER_EMAILS, PLACEHOLDER_PHONES, World, placeholder_phone_norm
 
-Hit = tuple[str, str]  # event, "page_url,page_title,form_name,error_message,search_query,cart_value,currency"
+# event, "event,page_url,page_title,form_name,error_message,search_query,cart_value,currency"
+Hit = tuple[str, str]
 AppEv = tuple[str, str, dict[str, str]]  # name, screen, params
 Ref = str | None
 
@@ -238,15 +239,16 @@ class Actor:
         pid = p.pid
         epid, intent = (ep.eid, ep.intent) if ep is not None else ids if ids is not None else (None, None)
         rows = self.c.rows["web"]
-        truth = self.c.truth
         marks: list[tuple[str, str, int]] = []
         hseq, step = w.hit_seq, w.lanes
         off = rome_offset(t)
         bound = next_dst_change(t)
         limit = bound if bound <= END else END + 1  # past it: a new offset, or the end of the period
         iso, hms, d0 = ISO_DATE, HMS, DAY0
-        ti = len(truth)
+        web = self.c.web_truth
+        ti = len(web)
         first = True
+        mid = f"{uid},{eid},"  # user_id,email_id, (the eid only on the landing hit)
         last = t
         for ev, body in hits:
             if t >= limit:
@@ -258,17 +260,19 @@ class Actor:
             if ev == "login" and shop_id:
                 uid = shop_id
                 ck.logged = used_uid = True
+                mid = f"{uid},{eid},"
             hseq += step
             hid = f"h{hseq}"
             d, sec = divmod(t + off, 86400)
-            rows.append((t, f"{hid}{head}{uid},{eid},{iso[d - d0]} {hms[sec]},{ev},{body}{tail}{ref}\n", ti))
-            truth.append(("web", hid, pid, epid, intent, None, None, None, t))
+            rows.append((t, f"{hid}{head}{mid}{iso[d - d0]} {hms[sec]},{body}{tail}{ref}\n", ti))
+            web.append((hid, pid, epid, intent, t))
             ti += 1
             if first or (ev != "page_view" and ev != "search"):
                 marks.append(("web:" + hid, ev, t))
                 if first:
                     first = False
                     eid = ref = ""
+                    mid = f"{uid},,"
             last = t
             x = rnd()
             t += 4 + int(x * x * 150)

@@ -88,7 +88,7 @@ def _browse_pool(country: str) -> tuple[Hit, ...]:
     search = cat.PAGES[country]["search"]
     cur = ""
     for q in cat.SEARCHES[country]:
-        pool.append(("search", f"{search.body},,,{q},,{cur}"))
+        pool.append(("search", f"search,{search.body},,,{q},,{cur}"))
     pool += [cat.PAGES[country]["stores"].pv] * 3
     return tuple(pool)
 
@@ -102,7 +102,7 @@ def h(ev: str, page: cat.Page, form: str = "", err: str = "", sq: str = "", cv: 
     if ev == "page_view" and not (form or err or sq or cv):
         return page.pv
     cur = ("EUR" if page.country == "IT" else "GBP") if cv else ""
-    return (ev, f"{page.body},{form},{err},{sq},{cv},{cur}")
+    return (ev, f"{ev},{page.body},{form},{err},{sq},{cv},{cur}")
 
 
 def slots_for(p: Person, prod: cat.Product | None = None) -> Slots:

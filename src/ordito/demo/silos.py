@@ -217,7 +217,9 @@ def dumps(obj: dict[str, Any]) -> bytes:
 # Ground-truth row of one record:
 # (source, source_key, person_id, episode_id, intent, sentiment, sentiment_score, language, t)
 TruthRow = tuple[str, str, str | None, str | None, str | None, str | None, float | None, str | None, float]
-# A silo row: (t, payload, index of its truth row, source key)
+# Ground truth of a web hit, kept short (web hits are most records): (hit_id, person_id, episode_id, intent, t)
+WebTruthRow = tuple[str, str, str | None, str | None, int]
+# A silo row: (t, payload, index of its truth row: in ``web_truth`` for web hits, else in ``truth``)
 Row = tuple[int, Any, int]
 
 
@@ -227,6 +229,7 @@ class Chunk:
 
     rows: dict[str, list[Row]] = field(default_factory=lambda: {s: [] for s in SOURCES})
     truth: list[TruthRow] = field(default_factory=list)
+    web_truth: list[WebTruthRow] = field(default_factory=list)
     identifiers: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
     persons: list[tuple[Any, ...]] = field(default_factory=list)
     episodes: list[tuple[Any, ...]] = field(default_factory=list)
@@ -235,10 +238,9 @@ class Chunk:
     protect: set[str] = field(default_factory=set)  # "source:key" of evidence: never made dirty
     households: int = 0
 
-    def add(self, source: str, t: int, payload: Any, truth: TruthRow) -> None:
-        tr = self.truth
-        self.rows[source].append((t, payload, len(tr)))
-        tr.append(truth)
+    def key(self, source: str, index: int) -> str:
+        """The source key of a row's truth."""
+        return self.web_truth[index][0] if source == "web" else self.truth[index][1]
 
     def size(self) -> int:
-        return len(self.truth)
+        return len(self.truth) + len(self.web_truth)

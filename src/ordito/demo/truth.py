@@ -99,20 +99,46 @@ def encode_truth(c: Chunk, drop: set[int]) -> TruthPart:
     ):
         part.csv[name] = csv_bytes(rows)
         part.counts[name] = len(rows)
+    tables = []
+    n_web = len(c.web_truth)
+    if n_web:  # web hits: source "web", no text, whole seconds
+        cols = list(zip(*c.web_truth, strict=True))
+        seconds = np.fromiter(cols[4], dtype=np.int64, count=n_web)
+        table = pa.Table.from_arrays(
+            [
+                pa.array(["web"] * n_web, pa.string()),
+                pa.array(cols[0], pa.string()),
+                pa.array(cols[1], pa.string()),
+                pa.array(cols[2], pa.string()),
+                pa.array(cols[3], pa.string()),
+                pa.nulls(n_web, pa.string()),
+                pa.nulls(n_web, pa.float64()),
+                pa.nulls(n_web, pa.string()),
+                pa.array(seconds * 1_000_000, pa.timestamp("us")),
+            ],
+            schema=RECORDS_SCHEMA,
+        )
+        tables.append(_without(table, [-1 - i for i in drop if i < 0]))
     n = len(c.truth)
     if n:
         cols = list(zip(*c.truth, strict=True))
         arrays = [pa.array(cols[i], RECORDS_SCHEMA.field(i).type) for i in range(8)]
-        seconds = np.fromiter(cols[8], dtype=np.float64, count=n)  # app events have milliseconds
-        arrays.append(pa.array(np.rint(seconds * 1_000_000).astype(np.int64), pa.timestamp("us")))
+        seconds_f = np.fromiter(cols[8], dtype=np.float64, count=n)  # app events have milliseconds
+        arrays.append(pa.array(np.rint(seconds_f * 1_000_000).astype(np.int64), pa.timestamp("us")))
         table = pa.Table.from_arrays(arrays, schema=RECORDS_SCHEMA)
-        if drop:
-            keep = np.ones(n, dtype=bool)
-            keep[sorted(drop)] = False
-            table = table.filter(pa.array(keep))
-        part.records = table
-    part.counts["records"] = n - len(drop)
+        tables.append(_without(table, [i for i in drop if i >= 0]))
+    if tables:
+        part.records = pa.concat_tables(tables).combine_chunks()
+    part.counts["records"] = n + n_web - len(drop)
     return part
+
+
+def _without(table: pa.Table, rows: list[int]) -> pa.Table:
+    if not rows:
+        return table
+    keep = np.ones(table.num_rows, dtype=bool)
+    keep[sorted(rows)] = False
+    return table.filter(pa.array(keep))
 
 
 class TruthFiles:

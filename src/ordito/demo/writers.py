@@ -133,7 +133,8 @@ class Encoded:
 
 
 def encode_silo(silo: Silo, chunk: Chunk, rng: Random, first: bool, last: bool, drop: set[int]) -> Encoded:
-    """Sort, break a few records, encode. ``drop`` collects truth rows whose record lost its key."""
+    """Sort, break a few records, encode. ``drop`` collects the truth rows (web: ``web_truth`` rows, as
+    negative numbers ``-1 - index``) whose record lost its key."""
     rows = chunk.rows[silo.source]
     rows.sort(key=itemgetter(0))
     n = len(rows)
@@ -142,15 +143,15 @@ def encode_silo(silo: Silo, chunk: Chunk, rng: Random, first: bool, last: bool, 
     payloads: list[Any] = [r[1] for r in rows]
     quarantine: list[QuarantineRow] = []
     for i, problem in dirty.items():
-        key = chunk.truth[rows[i][2]][1]
+        key = chunk.key(silo.source, rows[i][2])
         payloads[i] = _corrupt(silo, payloads[i], problem)
         if problem == "missing_key":
-            drop.add(rows[i][2])
+            drop.add(rows[i][2] if silo.source != "web" else -1 - rows[i][2])
             key = ""
         quarantine.append((silo.source, silo.path, i + 1, key, problem))
     if truncate:
         payloads[-1] = _truncate(payloads[-1])
-        quarantine.append((silo.source, silo.path, n, chunk.truth[rows[-1][2]][1], "truncated"))
+        quarantine.append((silo.source, silo.path, n, chunk.key(silo.source, rows[-1][2]), "truncated"))
     quarantine.sort(key=itemgetter(2))
     out = Encoded(n, quarantine=quarantine)
     if not payloads:
@@ -179,7 +180,7 @@ def _choose_dirty(
     if not k:
         return {}
     src = silo.source
-    truth, protect = chunk.truth, chunk.protect
+    protect = chunk.protect
     limit = n - 1 if truncate else n
     picked: list[int] = []
     evidence: list[int] = []  # used only if there are too few other records
@@ -191,7 +192,7 @@ def _choose_dirty(
         if i in seen:
             continue
         seen.add(i)
-        (evidence if f"{src}:{truth[rows[i][2]][1]}" in protect else picked).append(i)
+        (evidence if f"{src}:{chunk.key(src, rows[i][2])}" in protect else picked).append(i)
     problems = PROBLEMS[src]
     start = int(rng.random() * len(problems))
     out = {i: problems[(start + j) % len(problems)] for j, i in enumerate(sorted(picked))}
