@@ -37,11 +37,20 @@ def machine() -> dict[str, Any]:
 
     import ordito
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
-    return {"cpus": os.cpu_count(), "cpu": cpu, "memory": mem, "python": sys.version.split()[0],
-            "platform": platform.platform(), "duckdb": duckdb.__version__, "ordito": ordito.__version__,
-            "commit": commit, "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory": mem,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "duckdb": duckdb.__version__,
+        "ordito": ordito.__version__,
+        "commit": commit,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
 
 
 def write_result(name: str, payload: dict[str, Any]) -> Path:
@@ -56,6 +65,18 @@ def demo_company(customers: int, seed: int = 11) -> Path:
     out = DATA / f"company_{customers}_{seed}"
     if (out / "ground_truth" / "manifest.json").exists():
         return out
-    subprocess.run([sys.executable, "-m", "ordito.cli", "generate", str(out), "--customers", str(customers),
-                    "--seed", str(seed)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ordito.cli",
+            "generate",
+            str(out),
+            "--customers",
+            str(customers),
+            "--seed",
+            str(seed),
+        ],
+        check=True,
+    )
     return out

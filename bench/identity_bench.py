@@ -54,26 +54,37 @@ def main() -> None:
         with ordito.Workspace(ws_path) as ws:
             t = time.perf_counter()
             res = ws.ingest(company)
-            ingest_info = {"seconds": round(time.perf_counter() - t, 1), "events": res.total("events_new"),
-                           "quarantined": res.total("quarantined")}
+            ingest_info = {
+                "seconds": round(time.perf_counter() - t, 1),
+                "events": res.total("events_new"),
+                "quarantined": res.total("quarantined"),
+            }
     with ordito.Workspace(ws_path) as ws:
         events = int(ws.sql("SELECT count(*) FROM events")[0][0])
         ws.sql("DELETE FROM stage_state")  # the from-scratch run below must process everything
     full = _child(ws_path, True)
     # incremental: 10k new events from a slice of the web export with fresh keys
     with ordito.Workspace(ws_path) as ws:
-        ws.sql("""COPY (SELECT * REPLACE ('inc' || hit_id AS hit_id)
+        ws.sql(
+            """COPY (SELECT * REPLACE ('inc' || hit_id AS hit_id)
                       FROM read_csv(?, all_varchar = true) LIMIT 10000) TO '/tmp/ordito_inc.csv' (HEADER)""",
-               [str(company / "web" / "web_analytics.csv")])
+            [str(company / "web" / "web_analytics.csv")],
+        )
         ws.ingest("/tmp/ordito_inc.csv", source="web")
     inc = _child(ws_path, False)
     with ordito.Workspace(ws_path, read_only=True) as ws:
         from ordito.timeline import lookup, timeline
 
-        keys = [r[0] for r in ws.sql("SELECT customer_key FROM customers WHERE status = 'active' USING SAMPLE 1000")]
-        phones = [r[0] for r in ws.sql("""SELECT r.raw FROM identifier_norm r JOIN identifiers i
+        keys = [
+            r[0]
+            for r in ws.sql("SELECT customer_key FROM customers WHERE status = 'active' USING SAMPLE 1000")
+        ]
+        phones = [
+            r[0]
+            for r in ws.sql("""SELECT r.raw FROM identifier_norm r JOIN identifiers i
                                          ON i.kind = r.kind AND i.value = r.value WHERE i.kind = 'phone'
-                                         AND i.status = 'active' USING SAMPLE 1000""")]
+                                         AND i.status = 'active' USING SAMPLE 1000""")
+        ]
         rng = random.Random(1)
         for k in keys[:20]:
             timeline(ws.engine, k)  # warm-up
@@ -90,8 +101,10 @@ def main() -> None:
             lk.append((time.perf_counter() - t) * 1000)
     result = {
         "command": f"python -m bench.identity_bench --customers {args.customers}",
-        "workspace_events": events, "ingest_whole_company": ingest_info,
-        "resolve_from_scratch": full, "resolve_incremental_10k": inc,
+        "workspace_events": events,
+        "ingest_whole_company": ingest_info,
+        "resolve_from_scratch": full,
+        "resolve_incremental_10k": inc,
         "timeline_ms": {"p50": round(pct(tl, 50), 2), "p99": round(pct(tl, 99), 2), "n": len(tl)},
         "phone_lookup_ms": {"p50": round(pct(lk, 50), 2), "p99": round(pct(lk, 99), 2), "n": len(lk)},
         "targets": {"resolve_seconds": 30, "resolve_peak_gb": 6, "timeline_p99_ms": 10},

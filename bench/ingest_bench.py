@@ -82,17 +82,27 @@ def main() -> None:
             bare = bare_copy(path, fmt, tmp)
             secs, events, bad = ordito_ingest(path, fmt, tmp)
             results[fmt] = {
-                "rows": args.rows, "file_mb": round(path.stat().st_size / 1e6, 1),
-                "ordito_seconds": round(secs, 2), "events_per_second": round(events / secs),
-                "events": events, "quarantined": bad,
-                "bare_duckdb_copy_seconds": round(bare, 2), "ratio_to_bare_copy": round(secs / bare, 2),
+                "rows": args.rows,
+                "file_mb": round(path.stat().st_size / 1e6, 1),
+                "ordito_seconds": round(secs, 2),
+                "events_per_second": round(events / secs),
+                "events": events,
+                "quarantined": bad,
+                "bare_duckdb_copy_seconds": round(bare, 2),
+                "ratio_to_bare_copy": round(secs / bare, 2),
             }
             print(fmt, results[fmt])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     targets = {"parquet_events_per_second": 1_000_000, "csv_events_per_second": 250_000}
-    write_result("ingest", {"command": f"python -m bench.ingest_bench --rows {args.rows}", "results": results,
-                            "targets": targets})
+    write_result(
+        "ingest",
+        {
+            "command": f"python -m bench.ingest_bench --rows {args.rows}",
+            "results": results,
+            "targets": targets,
+        },
+    )
 
 
 if __name__ == "__main__":

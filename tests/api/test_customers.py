@@ -27,15 +27,37 @@ async def capi(ws: Workspace, key: str) -> AsyncIterator[Api]:
 
 async def _seed(api: Api) -> None:
     msgs = [
-        {"type": "identify", "messageId": "m1", "anonymousId": "anon-1", "userId": "100200",
-         "traits": {"email": "Mario.Rossi@Gmail.com", "phone": "+39 333 123 4567", "name": "Mario Rossi"},
-         "timestamp": "2025-03-05T10:00:00Z"},
-        {"type": "track", "messageId": "m2", "anonymousId": "anon-1", "event": "Product Added",
-         "timestamp": "2025-03-05T10:01:00Z", "properties": {"sku": "DW-450"}},
-        {"type": "page", "messageId": "m3", "userId": "100200", "name": "Order tracking",
-         "timestamp": "2025-03-06T09:00:00Z"},
-        {"type": "track", "messageId": "m4", "userId": "999", "event": "Order Completed",
-         "timestamp": "2025-03-07T09:00:00Z", "properties": {"revenue": 499}},
+        {
+            "type": "identify",
+            "messageId": "m1",
+            "anonymousId": "anon-1",
+            "userId": "100200",
+            "traits": {"email": "Mario.Rossi@Gmail.com", "phone": "+39 333 123 4567", "name": "Mario Rossi"},
+            "timestamp": "2025-03-05T10:00:00Z",
+        },
+        {
+            "type": "track",
+            "messageId": "m2",
+            "anonymousId": "anon-1",
+            "event": "Product Added",
+            "timestamp": "2025-03-05T10:01:00Z",
+            "properties": {"sku": "DW-450"},
+        },
+        {
+            "type": "page",
+            "messageId": "m3",
+            "userId": "100200",
+            "name": "Order tracking",
+            "timestamp": "2025-03-06T09:00:00Z",
+        },
+        {
+            "type": "track",
+            "messageId": "m4",
+            "userId": "999",
+            "event": "Order Completed",
+            "timestamp": "2025-03-07T09:00:00Z",
+            "properties": {"revenue": 499},
+        },
     ]
     r = await api.post("batch", {"batch": msgs})
     assert r.status_code == 200, r.text
@@ -57,8 +79,11 @@ async def test_lookup_profile_and_timeline(capi: Api) -> None:
     tl = (await capi.client.get(f"/v1/customers/{key}/timeline", params={"limit": 2})).json()
     assert [i["source_key"] for i in tl["items"]] == ["m3", "m2"]  # newest first
     assert tl["next_cursor"]
-    more = (await capi.client.get(f"/v1/customers/{key}/timeline",
-                                  params={"limit": 2, "cursor": tl["next_cursor"]})).json()
+    more = (
+        await capi.client.get(
+            f"/v1/customers/{key}/timeline", params={"limit": 2, "cursor": tl["next_cursor"]}
+        )
+    ).json()
     assert [i["source_key"] for i in more["items"]] == ["m1"] and more["next_cursor"] is None
     web = (await capi.client.get(f"/v1/customers/{key}/timeline", params={"channel": "app"})).json()
     assert web["items"] == []
@@ -72,7 +97,9 @@ async def test_errors_use_the_envelope(capi: Api) -> None:
     assert r.status_code == 400 and "exactly one" in r.json()["error"]
     r = await capi.client.get("/v1/customers/cus_doesnotexist/timeline")
     assert r.status_code == 404
-    key = (await capi.client.get("/v1/customers/lookup", params={"id": "shop:999"})).json()["customer_keys"][0]
+    key = (await capi.client.get("/v1/customers/lookup", params={"id": "shop:999"})).json()["customer_keys"][
+        0
+    ]
     r = await capi.client.get(f"/v1/customers/{key}/timeline", params={"channel": "telepathy"})
     assert r.status_code == 400 and "unknown channel" in r.json()["error"]
     r = await capi.client.get(f"/v1/customers/{key}/timeline", params={"cursor": "garbage"})

@@ -35,7 +35,7 @@ def _print_demo(ws: Workspace, key: str, host: str, port: int) -> None:
         f"  a customer by phone: {base}/v1/customers/lookup?phone=...",
         f"  demo write key (source 'web'): {key}",
         f"  send an event:      curl -u {key}: -H 'Content-Type: application/json' "
-        f"-d '{{\"userId\": \"100200\", \"event\": \"Order Completed\"}}' {base}/v1/track",
+        f'-d \'{{"userId": "100200", "event": "Order Completed"}}\' {base}/v1/track',
         "  customers worth a look:",
     ]
     for c in worth_a_look(ws.engine):

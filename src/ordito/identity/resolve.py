@@ -502,7 +502,7 @@ class Resolver:
                     f"SELECT customer_key, home FROM _keys WHERE home IS NOT NULL AND customer_key IN ({in_play})"
                 )
             }
-            key_order = {
+            key_order: dict[str, tuple[object, ...]] = {
                 k: (f or dt.datetime.max, k)
                 for k, f in e.execute(
                     f"SELECT customer_key, first_seen FROM customers WHERE customer_key IN ({in_play})"

@@ -66,7 +66,10 @@ class Compiler:
         if not self.rel.json_paths:
             return self.rel.sql
         cols = []
-        for name, bag, fn in (("_jx", self._paths, "json_extract_string"), ("_jj", self._json_paths, "json_extract")):
+        for name, bag, fn in (
+            ("_jx", self._paths, "json_extract_string"),
+            ("_jj", self._json_paths, "json_extract"),
+        ):
             paths = ", ".join(lit(p) for p in bag)
             cols.append(f"{fn}(_json, [{paths}]) AS {name}" if bag else f"NULL::VARCHAR[] AS {name}")
         return f"SELECT *, {', '.join(cols)} FROM ({self.rel.sql}) _r"
@@ -92,7 +95,7 @@ class Compiler:
         expr_columns(text, self.m.origin, where)  # validates shape
         tree = sqlglot.parse_one(text, dialect="duckdb")
 
-        def swap(node: sx.Expression) -> sx.Expression:
+        def swap(node: sx.Expr) -> sx.Expr:
             if isinstance(node, sx.Column):
                 name = ".".join(p.name for p in node.parts)
                 return sqlglot.parse_one(self.colref(name), dialect="duckdb")

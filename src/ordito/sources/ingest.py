@@ -303,7 +303,7 @@ class Ingestor:
         finally:
             if not ordered:
                 self.eng.execute("SET preserve_insertion_order = true")
-        n_new = int(inserted[0][0]) if inserted else 0
+        n_new = int(str(inserted[0][0])) if inserted else 0
         # the same key twice in this file: keep the first; identical repeats are duplicates, the rest quarantine
         dup_conflicts = 0
         if (

@@ -78,7 +78,8 @@ class Engine(ABC):
         return row[0] if row else None
 
     def records(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
-        return self.arrow(sql, params).to_pylist()
+        rows: list[dict[str, Any]] = self.arrow(sql, params).to_pylist()
+        return rows
 
     def script(self, statements: Sequence[str]) -> None:
         for s in statements:
