@@ -155,7 +155,12 @@ class TruthFiles:
             self.sha[name] = hashlib.sha256()
             self.counts[name] = 0
             self._write(name, csv_bytes([header]))
-        self.records = pq.ParquetWriter(str(self.dir / "records.parquet"), RECORDS_SCHEMA, **PARQUET_OPTIONS)
+        self.records = pq.ParquetWriter(
+            str(self.dir / "records.parquet"),
+            RECORDS_SCHEMA,
+            use_dictionary=["source", "intent", "sentiment", "language"],
+            **PARQUET_OPTIONS,
+        )
         self.counts["records"] = 0
 
     def _write(self, name: str, data: bytes) -> None:

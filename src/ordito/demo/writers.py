@@ -115,7 +115,6 @@ SHOP_SCHEMA = pa.schema(
 PARQUET_OPTIONS: dict[str, Any] = {
     "compression": "zstd",
     "compression_level": 3,
-    "use_dictionary": True,
     "write_statistics": True,
     "version": "2.6",
     "data_page_version": "1.0",
@@ -270,7 +269,12 @@ class SiloFile:
         self.pq: pq.ParquetWriter | None = None
         self.sha = hashlib.sha256()  # of what is written, so the manifest need not read the file again
         if silo.fmt == "parquet":
-            self.pq = pq.ParquetWriter(str(self.path), SHOP_SCHEMA, **PARQUET_OPTIONS)
+            self.pq = pq.ParquetWriter(
+                str(self.path),
+                SHOP_SCHEMA,
+                use_dictionary=["status", "currency", "channel", "carrier"],
+                **PARQUET_OPTIONS,
+            )
             return
         self.fh = self.path.open("wb")
         if silo.fmt == "csv":
