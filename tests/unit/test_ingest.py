@@ -421,3 +421,16 @@ def test_event_id_formula_matches_the_engine(ws: ordito.Workspace, tmp_path: Pat
     ws.ingest(f, mapping=m)
     (eid,) = ws.sql("SELECT event_id FROM events")[0]
     assert eid == event_id("calls", "C1|1")
+
+
+def test_seq_stays_unique_when_records_are_rejected(ws: ordito.Workspace, tmp_path: Path) -> None:
+    # rejected records take record numbers: the next file must not reuse the seqs after them
+    rows = [f"C{i};1;05/03/2025 14:22:31;333 1234567;care;30;;resolved;ok" for i in range(5)]
+    rows[1] += ";extra"
+    rows[2] += ";extra"
+    f1, m = calls(tmp_path, rows, "a.csv")
+    f2, _ = calls(tmp_path, [r.replace("C", "D") for r in rows[:1] + rows[3:]], "b.csv")
+    ws.ingest(f1, mapping=m)
+    ws.ingest(f2, mapping=m)
+    n, distinct = ws.sql("SELECT count(*), count(DISTINCT seq) FROM events")[0]
+    assert n == distinct == 6

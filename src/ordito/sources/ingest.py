@@ -269,7 +269,9 @@ class Ingestor:
         src = lit(m.source)
         fname = lit(job.path.name)
         base = self.next_seq_base()
-        max_rec = max([rel.records, *(r.record_no for r in rel.rejects)])
+        # record numbers count parser rejects (and, in JSON Lines, blank lines): this bound is a first guess,
+        # the next base is fixed below from the seqs actually written
+        max_rec = rel.records + len(rel.rejects)
         now_lit = lit(now.strftime("%Y-%m-%d %H:%M:%S.%f"))
         event_id = f"md5_number({src} || chr(31) || _source_key)::UUID"
         seen_before = self.eng.scalar(
@@ -315,7 +317,9 @@ class Ingestor:
         ):
             dup_conflicts = self._resolve_batch_duplicates(run_id, m.source, now)
             n_new = int(self.eng.scalar("SELECT count(*) FROM events WHERE run_id = ?", [run_id]))
-        self.eng.execute("INSERT OR REPLACE INTO meta VALUES ('next_seq', ?)", [str(base + max_rec)])
+        top = self.eng.scalar("SELECT max(seq) FROM events WHERE run_id = ?", [run_id])
+        next_base = max(base + max_rec, int(top) + 1 if top is not None else base)
+        self.eng.execute("INSERT OR REPLACE INTO meta VALUES ('next_seq', ?)", [str(next_base)])
         # Bad records: only look for them when some record did not become a new event (a fresh source whose
         # records all went in has none); their raw form is computed for them alone.
         n_bad = 0
@@ -345,7 +349,7 @@ class Ingestor:
         res.duplicates = res.rows_in - res.events_new - res.quarantined
         self.eng.execute(
             "UPDATE ingest_runs SET first_seq = ?, last_seq = ? WHERE run_id = ?",
-            [base, base + max_rec - 1, run_id],
+            [base, next_base - 1, run_id],
         )
 
     def _resolve_batch_duplicates(self, run_id: int, source: str, now: dt.datetime) -> int:
