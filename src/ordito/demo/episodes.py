@@ -195,7 +195,11 @@ def detect(ep: Episode) -> list[Friction]:
     for e in log:
         if e[1] == "wait" and e[5] > WAIT_LIMIT[e[3]]:
             ev = [e[2], e[4]] if e[4] else [e[2]]
-            out.append(("long_wait", ev, f"{e[3]} wait {e[5]} s"))
+            if e[3] != "email":
+                detail = f"{e[3]} wait {e[5]} s"
+            else:
+                detail = f"email reply after {e[5] / HOUR:.1f} h" if e[4] else "email never answered"
+            out.append(("long_wait", ev, detail))
     # info_asked_twice
     for kind, (value, given, restated) in ep.facts.items():
         if restated:
