@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from random import Random
 from typing import Any
 
-from .channels import Actor
 from .clock import iso_z
 from .journeys import Life
 from .population import make_household
 from .silos import SILOS, Chunk
+from .systems import Actor
 from .truth import TruthPart, encode_truth
 from .world import World, household_shapes, rng_for, stable_int
 from .writers import Encoded, encode_silo

@@ -1,0 +1,391 @@
+"""Systems of record: CRM tickets, shop orders, store tills, surveys and social listening."""
+
+from __future__ import annotations
+
+from . import catalog as cat
+from .channels import Order, Ticket
+from .clock import (
+    END,
+    iso_local,
+    iso_offset,
+    iso_z,
+    year_of,
+    zone_offset,
+)
+from .conversations import Conversations
+from .episodes import Episode
+from .people import Person, phone_writing
+from .silos import dumps, q
+from .world import PLACEHOLDER_EMAILS, PLACEHOLDER_PHONES, placeholder_phone_norm
+
+
+class Actor(Conversations):
+    """Writes every kind of record for one household at a time."""
+
+    def ticket_open(
+        self,
+        p: Person,
+        ep: Episode,
+        t: int,
+        origin: str,
+        dept: str,
+        comment: str,
+        handle: str = "",
+        tone: int = 1,
+    ) -> tuple[Ticket, str | None]:
+        from . import texts as tx
+
+        rng, w = self.rng, self.w
+        n = w.next("ticket")
+        country = p.country
+        name = p.full if rng.random() < 0.85 else f"{p.last.upper()} {p.first.upper()}"
+        crm = p.crm_id if p.crm_id and rng.random() < 0.9 else ""
+        email = phone = ""
+        r = rng.random()
+        if r < 0.025:
+            email = PLACEHOLDER_EMAILS[int(rng.random() * len(PLACEHOLDER_EMAILS))]
+            self.reg.add("email", "", email, email, p.pid)
+        elif r < 0.85:
+            email = self.email_given(p)
+        r = rng.random()
+        if r < 0.025:
+            phone = PLACEHOLDER_PHONES[int(rng.random() * len(PLACEHOLDER_PHONES))]
+            self.reg.add("phone", "", phone, placeholder_phone_norm(phone), p.pid)
+        elif r < 0.75 or not (crm or email or handle):  # the CRM wants at least one way to reach them
+            ph, why = self.phone_given(p)
+            phone = phone_writing(rng, ph, national_ok=ph.country == "IT")
+            self.reg_phone(phone, ph, p.pid, why)
+        cats = cat.CRM_CATEGORY.get(ep.intent, ("ALT-99 Altro",))
+        category = cats[int(rng.random() * len(cats))]
+        order_ref = (
+            ep.slots["order"] if ep.intent in ("delivery_problem", "refund") and rng.random() < 0.8 else ""
+        )
+        agent = w.agent(rng, country, dept)
+        tk = Ticket(
+            f"TCK-{n:07d}",
+            country,
+            p.lang,
+            crm,
+            name,
+            email,
+            phone,
+            handle,
+            origin,
+            dept,
+            agent.agent_id,
+            category,
+            tx.ticket_subject(rng, p.lang, ep.intent, ep.slots),
+            order_ref,
+        )
+        if crm:
+            self.reg.add("customer_id", "crm", crm, "crm:" + crm, p.pid)
+        ref = self.ticket_update(p, ep, tk, t, "created", "new", comment, tone=tone)
+        if ep.ticket is None:
+            ep.ticket = tk
+        return tk, ref
+
+    def ticket_update(
+        self,
+        p: Person,
+        ep: Episode,
+        tk: Ticket,
+        t: int,
+        action: str,
+        status: str,
+        comment: str,
+        dept: str | None = None,
+        tone: int | None = 1,
+    ) -> str | None:
+        if t <= tk.last_t:  # updates of one ticket are numbered in time order
+            t = tk.last_t + 20 + int(self.rng.random() * 300)
+        if t > END:
+            return None
+        tk.last_t = t
+        if dept is not None and dept != tk.dept:
+            tk.dept = dept
+            tk.agent = self.w.agent(self.rng, tk.country, dept).agent_id
+        tk.upd += 1
+        tk.status = status
+        off = zone_offset(t, tk.country)
+        row = (
+            tk.tid,
+            str(tk.upd),
+            iso_offset(t, off),
+            action,
+            status,
+            tk.crm,
+            tk.name,
+            tk.email,
+            tk.phone,
+            tk.handle,
+            tk.origin,
+            tk.dept,
+            tk.agent,
+            tk.category,
+            tk.subject,
+            comment,
+            tk.order_ref,
+        )
+        line = ",".join(row[:14]) + "," + q(row[14]) + "," + q(row[15]) + "," + row[16] + "\n"
+        ep.touch(t)
+        return self._truth(
+            "crm",
+            f"{tk.tid}|{tk.upd}",
+            p,
+            ep,
+            t,
+            line,
+            text_tone=tone if comment else None,
+            lang=tk.lang if comment else None,
+        )
+
+    # --- shop ----------------------------------------------------------------------------------
+
+    def new_order(
+        self,
+        p: Person,
+        t: int,
+        items: list[cat.Product],
+        channel: str,
+        address: dict[str, str],
+        store_phone: bool = False,
+    ) -> Order:
+        rng, w = self.rng, self.w
+        country = p.country
+        pfx = "IT" if country == "IT" else "UK"
+        year = year_of(t)
+        ckey = f"order-{pfx}-{year}"
+        n = w.counters.get(ckey, w.order_serial + w.lane)
+        w.counters[ckey] = n + w.lanes * (1 + int(rng.random() * 3))
+        oid = f"{pfx}-{year}-{n:07d}"
+        cur = "EUR" if country == "IT" else "GBP"
+        lines: list[dict[str, object]] = []
+        total = 0.0
+        for prod in items:
+            price = prod.price_eur if country == "IT" else prod.price_gbp
+            qty = 1 if prod.big or rng.random() < 0.85 else 2
+            lines.append(
+                {
+                    "sku": prod.sku,
+                    "name": prod.name_it if country == "IT" else prod.name_en,
+                    "qty": qty,
+                    "unit_price": price,
+                }
+            )
+            total += price * qty
+        email = self.email_given(p, spaces_ok=True)
+        ph, why = self.phone_given(p)
+        if store_phone and rng.random() < 0.1:
+            phone = PLACEHOLDER_PHONES[int(rng.random() * 2)]
+            self.reg.add("phone", "", phone, placeholder_phone_norm(phone), p.pid)
+        else:
+            phone = phone_writing(rng, ph, national_ok=ph.country == address["country"])
+            self.reg_phone(phone, ph, p.pid, why)
+        shop_id = p.shop_id or ""
+        if shop_id:
+            self.reg.add("customer_id", "shop", shop_id, "shop:" + shop_id, p.pid)
+        carriers = cat.CARRIERS_IT if country == "IT" else cat.CARRIERS_GB
+        carrier = carriers[int(rng.random() * len(carriers))]
+        tracking = f"{carrier[:2].upper()}{int(rng.random() * 10**10):010d}"
+        name = p.full if rng.random() < 0.9 else p.full.upper()
+        return Order(
+            oid,
+            country,
+            shop_id,
+            email,
+            phone,
+            name,
+            round(total, 2),
+            cur,
+            lines,
+            address,
+            channel,
+            carrier,
+            tracking,
+        )
+
+    def order_status(self, p: Person, ep: Episode | None, o: Order, t: int, status: str) -> str | None:
+        if t > END or status in o.statuses:
+            return None
+        o.statuses.add(status)
+        shipped = status not in ("placed", "paid", "cancelled")
+        row = (
+            o.order_id,
+            status,
+            t,
+            o.shop_id or None,
+            o.email,
+            o.phone,
+            o.name,
+            o.total,
+            o.currency,
+            o.items,
+            o.address,
+            o.channel,
+            o.carrier if shipped else None,
+            o.tracking if shipped else None,
+        )
+        if ep is not None:
+            ep.seen(t, o.channel)
+        return self._truth("shop", f"{o.order_id}|{status}", p, ep, t, row)
+
+    # --- stores --------------------------------------------------------------------------------
+
+    def pos(
+        self,
+        p: Person,
+        ep: Episode | None,
+        t: int,
+        store: cat.Store,
+        kind: str,
+        amount: float,
+        items: str,
+        note: str,
+        tone: int | None = None,
+    ) -> str | None:
+        rng, w = self.rng, self.w
+        if t > END:
+            return None
+        ckey = "rcpt-" + store.store_id
+        n = w.next(ckey)
+        receipt = f"{n:07d}"
+        card = ""
+        if p.loyalty and rng.random() < 0.6:
+            r = rng.random()
+            lc = p.loyalty
+            card = (
+                lc
+                if r < 0.4
+                else (f"{lc[:4]} {lc[4:8]} {lc[8:]}" if r < 0.75 else f"{lc[:4]}-{lc[4:8]}-{lc[8:]}")
+            )
+            self.reg.add("loyalty_id", "elettra", card, "elettra:" + lc, p.pid)
+        off = zone_offset(t, store.country)
+        staff = f"{store.store_id}-S{1 + int(rng.random() * store.staff):02d}"
+        cur = "EUR" if store.country == "IT" else "GBP"
+        row = (
+            store.store_id,
+            receipt,
+            iso_local(t, off),
+            store.country,
+            card,
+            kind,
+            f"{amount:.2f}",
+            cur,
+            items,
+            staff,
+            note,
+        )
+        line = ",".join(row[:10]) + "," + q(row[10]) + "\n"
+        if ep is not None:
+            ep.seen(t, "store", "customer_service" if kind == "service_desk" else "")
+        return self._truth(
+            "pos",
+            f"{store.store_id}|{receipt}",
+            p,
+            ep,
+            t,
+            line,
+            text_tone=tone if note else None,
+            lang=p.lang if note else None,
+        )
+
+    # --- surveys -------------------------------------------------------------------------------
+
+    def survey(
+        self,
+        p: Person,
+        ep: Episode | None,
+        sent: int,
+        answered: int,
+        survey: str,
+        context: str,
+        score: int,
+        comment: str,
+        tone: int,
+    ) -> str | None:
+        w = self.w
+        if answered > END:
+            return None
+        n = w.next("survey")
+        rid = f"R{n:08d}"
+        email = self.email_given(p)
+        crm = p.crm_id if p.crm_id and self.rng.random() < 0.7 else ""
+        if crm:
+            self.reg.add("customer_id", "crm", crm, "crm:" + crm, p.pid)
+        nps = str(score) if survey == "nps_relationship" else ""
+        csat = str(score) if survey == "csat_after_contact" else ""
+        ces = str(score) if survey == "ces_after_contact" else ""
+        row = (
+            rid,
+            survey,
+            iso_z(sent),
+            iso_z(answered),
+            email,
+            crm,
+            context,
+            nps,
+            csat,
+            ces,
+            comment,
+            p.lang,
+        )
+        line = ",".join(row[:10]) + "," + q(row[10]) + "," + row[11] + "\n"
+        if ep is not None:
+            ep.seen(answered, "survey")
+        return self._truth(
+            "surveys",
+            rid,
+            p,
+            ep,
+            answered,
+            line,
+            text_tone=tone if comment else None,
+            lang=p.lang if comment else None,
+        )
+
+    # --- social --------------------------------------------------------------------------------
+
+    def social(
+        self,
+        p: Person | None,
+        ep: Episode | None,
+        t: int,
+        platform: str,
+        handle: str,
+        kind: str,
+        text: str,
+        lang: str,
+        author: str,
+        rating: int | None = None,
+        reply_to: str | None = None,
+        tone: int = 1,
+    ) -> tuple[str | None, str]:
+        w = self.w
+        if t > END:
+            return None, ""
+        n = w.next("social")
+        if platform == "trustpilot":
+            sid = f"{(n * 2654435761 + 977) % 2**96:024x}"
+        elif platform == "instagram":
+            sid = f"{3_100_000_000_000_000_000 + n * 7919}"
+        else:
+            sid = f"{1_880_000_000_000_000_000 + n * 104729}"
+        obj = {
+            "id": sid,
+            "platform": platform,
+            "handle": handle,
+            "ts": iso_z(t),
+            "kind": kind,
+            "text": text,
+            "rating": rating,
+            "lang": lang,
+            "author_name": author,
+            "in_reply_to": reply_to,
+            "from_brand": p is None,
+        }
+        if p is not None:
+            self.reg.add("handle", "social", f"{platform}:{handle}", f"{platform}:{handle.lower()}", p.pid)
+        if ep is not None:
+            ep.seen(t, "social")
+        ref = self._truth("social", sid, p, ep, t, dumps(obj), text_tone=tone, lang=lang)
+        return ref, sid
