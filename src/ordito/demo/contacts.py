@@ -1,5 +1,7 @@
 """Contacts: how a customer reaches the brand about a need (phone, chat, email, store, social)."""
 
+from __future__ import annotations
+
 from . import catalog as cat
 from . import texts as tx
 from .channels import CallOut, Ticket

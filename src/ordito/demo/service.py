@@ -5,6 +5,8 @@ customers do afterwards (surveys, posts, reviews). The contacts themselves are i
 :mod:`ordito.demo.contacts`.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable
 from random import Random
 
