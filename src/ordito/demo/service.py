@@ -51,9 +51,13 @@ def h(ev: str, page: cat.Page, form: str = "", err: str = "", sq: str = "", cv: 
     return (ev, f"{ev},{page.body},{form},{err},{sq},{cv},{cur}")
 
 
+_STORE_CITIES = {s.city for s in cat.STORES}
+
+
 def slots_for(p: Person, prod: cat.Product | None = None) -> Slots:
-    stores = cat.STORES_IT if p.country == "IT" else cat.STORES_GB
-    city = p.hh.city.name if any(st.city == p.hh.city.name for st in stores) else stores[0].city
+    city = p.hh.city.name
+    if city not in _STORE_CITIES:  # the store of a question is one the brand has
+        city = (cat.STORES_IT if p.country == "IT" else cat.STORES_GB)[0].city
     s = Slots(name=p.first, full=p.full, brand=cat.BRAND_NAME[p.country], city=city)
     if prod is not None:
         set_product(s, p.lang, prod)

@@ -128,7 +128,7 @@ def encode_truth(c: Chunk, drop: set[int]) -> TruthPart:
         table = pa.Table.from_arrays(arrays, schema=RECORDS_SCHEMA)
         tables.append(_without(table, [i for i in drop if i >= 0]))
     if tables:
-        part.records = pa.concat_tables(tables).combine_chunks()
+        part.records = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
     part.counts["records"] = n + n_web - len(drop)
     return part
 
