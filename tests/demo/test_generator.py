@@ -131,3 +131,13 @@ def test_email_helpers() -> None:
 def test_rejects_no_customers(tmp_path: Path, customers: int) -> None:
     with pytest.raises(ValueError):
         generate(tmp_path / "z", customers, 1)
+
+
+def test_pools_of_a_large_company() -> None:
+    """A million customers need 3,334 companies with distinct domains (names alone repeat)."""
+    from ordito.demo.world import World
+
+    w = World(1, 1_000_000, 0, 2)
+    domains = [c.domain for c in w.companies]
+    assert len(domains) == 3334 and len(set(domains)) == len(domains)
+    assert len({c.switchboard.e164 for c in w.companies}) == len(domains)

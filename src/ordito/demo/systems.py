@@ -277,7 +277,7 @@ class Actor(Conversations):
         )
         line = ",".join(row[:10]) + "," + q(row[10]) + "\n"
         if ep is not None:
-            ep.seen(t, "store", "customer_service" if kind == "service_desk" else "")
+            ep.seen(t, "store", "store_operations" if kind in ("service_desk", "return") else "")
         return self._truth(
             "pos",
             f"{store.store_id}|{receipt}",

@@ -7,6 +7,7 @@ in, except for the counters, which advance as households are generated one after
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from random import Random
@@ -96,28 +97,28 @@ class World:
         self.session_seq = lane + 1 - lanes
 
     def _company(self, rng: Random, i: int) -> Company:
-        it = rng.random() < 0.7
-        while True:
-            if it:
-                last, word, form = (
-                    pick(rng, nm.IT_LAST),
-                    pick(rng, nm.IT_COMPANY_WORDS),
-                    pick(rng, nm.IT_COMPANY_FORMS),
-                )
-                city = nm.IT_CITIES[int(rng.random() * len(nm.IT_CITIES))]
-                domain = f"{slug(last)}{slug(word)}.it"
-                mailbox = f"{pick(rng, nm.IT_MAILBOXES)}@{domain}"
-            else:
-                last, word, form = (
-                    pick(rng, nm.UK_LAST),
-                    pick(rng, nm.UK_COMPANY_WORDS),
-                    pick(rng, nm.UK_COMPANY_FORMS),
-                )
-                city = nm.UK_CITIES[int(rng.random() * len(nm.UK_CITIES))]
-                domain = f"{slug(last)}{slug(word)}.co.uk"
-                mailbox = f"{pick(rng, nm.UK_MAILBOXES)}@{domain}"
-            if self.uniq.add_if_new("dom:" + domain) and self.uniq.add_if_new("em:" + mailbox):
+        if rng.random() < 0.7:
+            last, word, form = (
+                pick(rng, nm.IT_LAST),
+                pick(rng, nm.IT_COMPANY_WORDS),
+                pick(rng, nm.IT_COMPANY_FORMS),
+            )
+            city, tld, box = pick(rng, nm.IT_CITIES), "it", pick(rng, nm.IT_MAILBOXES)
+        else:
+            last, word, form = (
+                pick(rng, nm.UK_LAST),
+                pick(rng, nm.UK_COMPANY_WORDS),
+                pick(rng, nm.UK_COMPANY_FORMS),
+            )
+            city, tld, box = pick(rng, nm.UK_CITIES), "co.uk", pick(rng, nm.UK_MAILBOXES)
+        # names repeat in a large pool: then the domain says the city, or a number
+        for k in itertools.count():
+            suffix = "" if k == 0 else slug(city.name) if k == 1 else f"{slug(city.name)}{k}"
+            domain = f"{slug(last)}{slug(word)}{suffix}.{tld}"
+            if self.uniq.add_if_new("dom:" + domain):
                 break
+        mailbox = f"{box}@{domain}"
+        self.uniq.add_if_new("em:" + mailbox)  # a new domain: nobody has this address
         sw = new_landline(rng, city, self.uniq.add_if_new)
         c = Company(i, f"C{i + 1:05d}", f"{last} {word} {form}", city.country, city, domain, mailbox, sw)
         self.shared_reason[("phone", "", sw.e164)] = "office_switchboard"
