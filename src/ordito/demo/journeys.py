@@ -431,7 +431,13 @@ class Life(Contacts):
             self.finish(p, ep)
             return
         s["problem"] = pick(rng, SUBSCRIPTION_PROBLEMS[p.lang])
-        self.serve(p, ep, t + int(10 * DAY + rng.random() * 100 * DAY), self_service=False)
+        later = t + int(10 * DAY + rng.random() * 100 * DAY)
+        if later > END - 3 * HOUR:  # the question would come after the period: a plain sign-up
+            ep.outcome = "converted"
+            ep.resolved_at = t
+            self.finish(p, ep)
+            return
+        self.serve(p, ep, later, self_service=False)
 
     def info(self, p: Person, t: int, arg: object) -> None:
         rng = self.rng
