@@ -36,8 +36,8 @@ source_app = typer.Typer(no_args_is_help=True, help="Live API sources and their 
 app.add_typer(customer_app, name="customer")
 app.add_typer(source_app, name="source")
 
-console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+console = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class State:
