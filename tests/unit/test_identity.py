@@ -291,3 +291,56 @@ def test_constrained_union_find_counts_follow_the_surviving_root() -> None:
     assert shared == {3: "joins crm:1 with crm:2: a person has at most 1 customer_id (crm)"}
     assert sorted(map(sorted, groups)) == [[1, 2], [4, 5, 6]]
     assert not refused
+
+
+def test_family_phone_with_accounts_in_different_systems_is_split_by_names(
+    ws: ordito.Workspace, tmp_path: Path
+) -> None:
+    # Marta has a CRM account, Samuele a shop account: no per-system limit is broken, their names differ
+    marta = [
+        rec(crm="100397", phone="345 774 5214", name="DE ROSA MARTA"),
+        rec(email="marta.derosa@hotmail.it", phone="3457745214", name="Marta De Rosa"),
+    ]
+    samuele = [
+        rec(shop="100351", phone="+39 345 774 5214", email="samuele@gmail.com", name="Samuele Pellegrini")
+    ]
+    load(ws, tmp_path, marta + samuele)
+    assert key_of(ws, marta[0]["id"]) == key_of(ws, marta[1]["id"])
+    assert key_of(ws, marta[0]["id"]) != key_of(ws, samuele[0]["id"])
+    st, why = status(ws, "phone", "+393457745214")
+    assert st == "shared" and "different people" in (why or "")
+
+
+def test_the_same_person_written_differently_is_not_a_name_conflict(
+    ws: ordito.Workspace, tmp_path: Path
+) -> None:
+    rows = [
+        rec(crm="7", phone="333 1112223", name="BARONE FEDERICO"),
+        rec(phone="3331112223", email="fb@x.it", name="Federico Barone"),
+        rec(email="fb@x.it", name="Sig. F. Barone"),
+        rec(email="fb@x.it", name="federico"),
+    ]
+    load(ws, tmp_path, rows)
+    assert len({key_of(ws, r["id"]) for r in rows}) == 1
+    assert status(ws, "phone", "+393331112223")[0] == "active"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "conflict"),
+    [
+        ("Marta De Rosa", "Samuele Pellegrini", True),
+        ("Giulia Rossi", "Paolo Rossi", True),
+        ("BARONE FEDERICO", "Federico Barone", False),
+        ("M. Rossi", "Mario Rossi", False),
+        ("patrizia", "Patrizia Rossi", False),
+        ("Sig.ra Anna Bianchi", "ANNA BIANCHI", False),
+        ("Mario Rossi", "Mario Rosi", False),
+        ("Ale Verdi", "Alessandro Verdi", False),
+        ("Niccolò Conti", "Niccolo Conti", False),
+    ],
+)
+def test_name_conflicts(a: str, b: str, conflict: bool) -> None:
+    from ordito.identity.names import conflict as c
+    from ordito.identity.names import tokens
+
+    assert c(tokens(a), tokens(b)) is conflict

@@ -31,6 +31,7 @@ from ..store.schema import create_indexes, drop_indexes
 from . import normalize as nz
 from . import normalize_sql as ns
 from .cluster import Change, Edge, Node, assign_keys, components, constrained
+from .names import conflicting_pair
 from .policy import ANCHOR_KINDS, EVENT_PRIORITY, LIMITS, TRUST
 
 ProgressFn = Callable[[str, float], None]
@@ -149,6 +150,7 @@ class Resolver:
             self._link_identifiers(res)
             t = self._step("links", res, t, 0.55)
             self._shared_by_neighbours(res, full)
+            self._shared_by_names(res, full)
             t = self._step("merge protection", res, t, 0.6)
             self._recluster(full, res)
             t = self._step("cluster", res, t, 0.8)
@@ -325,6 +327,60 @@ class Resolver:
         finally:
             e.unregister("_sh")
         res.shared += len(recs)
+
+    def _shared_by_names(self, res: ResolveResult, full: bool) -> None:
+        """Mark shared every non-account identifier seen on records that name different people."""
+        e = self.eng
+        anchors = ", ".join(f"'{k}'" for k in sorted(ANCHOR_KINDS))
+        scope = "" if full else "AND l.identifier_id IN (SELECT id FROM _touched)"
+        rows = e.execute(f"""
+            WITH named AS (
+                SELECT seq, coalesce(traits->>'name',
+                                     nullif(concat_ws(' ', traits->>'first_name', traits->>'last_name'), '')) AS nm
+                FROM events WHERE traits IS NOT NULL)
+            SELECT l.identifier_id, n.nm, count(*) AS records
+            FROM event_links l JOIN named n ON n.seq = l.seq
+            JOIN identifiers i ON i.identifier_id = l.identifier_id AND i.status = 'active' AND i.kind NOT IN ({anchors})
+            WHERE n.nm IS NOT NULL {scope}
+              AND l.identifier_id IN (SELECT l2.identifier_id FROM event_links l2 JOIN named n2 ON n2.seq = l2.seq
+                                      WHERE n2.nm IS NOT NULL GROUP BY 1 HAVING count(DISTINCT n2.nm) > 1)
+            GROUP BY 1, 2""")
+        by_id: dict[int, dict[str, int]] = {}
+        for iid, nm, n in rows:
+            by_id.setdefault(int(iid), {})[str(nm)] = int(n)
+        found: dict[int, tuple[str, str]] = {}
+        for iid, names in by_id.items():
+            pair = conflicting_pair(names)
+            if pair:
+                found[iid] = (
+                    f"seen on records of {pair[0]!r} ({names[pair[0]]}) and {pair[1]!r} "
+                    f"({names[pair[1]]}): different people",
+                    json.dumps({"names": names}),
+                )
+        if not found:
+            return
+        tbl = pa.table(
+            {
+                "id": pa.array(list(found), pa.int64()),
+                "reason": [v[0] for v in found.values()],
+                "detail": [v[1] for v in found.values()],
+            }
+        )
+        e.register("_shn", tbl)
+        try:
+            e.execute("""UPDATE identifiers SET status = 'shared', status_reason = s.reason, status_detail = s.detail
+                         FROM _shn s WHERE identifiers.identifier_id = s.id""")
+            base = self._next_change()
+            e.execute(
+                f"""INSERT INTO identity_changes
+                SELECT {base} + row_number() OVER (ORDER BY id), ?, NULL, 'shared', NULL, NULL, id, reason, detail::JSON
+                FROM _shn""",
+                [self.now],
+            )
+            e.execute("INSERT INTO _touched SELECT id FROM _shn EXCEPT SELECT id FROM _touched")
+        finally:
+            e.unregister("_shn")
+        res.shared += len(found)
 
     # --- 4. clustering and keys ----------------------------------------------------------------
 
