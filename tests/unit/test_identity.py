@@ -299,7 +299,7 @@ def test_family_phone_with_accounts_in_different_systems_is_split_by_names(
     # Marta has a CRM account, Samuele a shop account: no per-system limit is broken, their names differ
     marta = [
         rec(crm="100397", phone="345 774 5214", name="DE ROSA MARTA"),
-        rec(email="marta.derosa@hotmail.it", phone="3457745214", name="Marta De Rosa"),
+        rec(crm="100397", email="marta.derosa@hotmail.it", phone="3457745214", name="Marta De Rosa"),
     ]
     samuele = [
         rec(shop="100351", phone="+39 345 774 5214", email="samuele@gmail.com", name="Samuele Pellegrini")
@@ -337,6 +337,7 @@ def test_the_same_person_written_differently_is_not_a_name_conflict(
         ("Mario Rossi", "Mario Rosi", False),
         ("Ale Verdi", "Alessandro Verdi", False),
         ("Niccolò Conti", "Niccolo Conti", False),
+        ("Sig. F. Barone", "federico", False),
     ],
 )
 def test_name_conflicts(a: str, b: str, conflict: bool) -> None:

@@ -15,8 +15,32 @@ import unicodedata
 from rapidfuzz.distance import JaroWinkler
 
 _TITLES = frozenset(
-    "sig sig.ra sigra signor signora sig.na dott dott.ssa dr dr. mr mrs ms miss mx prof ing avv rag geom "
-    "spett famiglia fam family".split()
+    [
+        "sig",
+        "sig.ra",
+        "sigra",
+        "signor",
+        "signora",
+        "sig.na",
+        "dott",
+        "dott.ssa",
+        "dr",
+        "dr.",
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "prof",
+        "ing",
+        "avv",
+        "rag",
+        "geom",
+        "spett",
+        "famiglia",
+        "fam",
+        "family",
+    ]
 )
 _SPLIT = re.compile(r"[^a-z']+")
 
@@ -41,7 +65,12 @@ def _similar(a: str, b: str) -> bool:
 
 
 def conflict(a: frozenset[str], b: frozenset[str]) -> bool:
-    """True when the two token sets name different people."""
+    """True when the two token sets name different people.
+
+    Each name needs two tokens: "Barone" against "Federico" cannot tell a surname from a given name.
+    """
+    if len(a) < 2 or len(b) < 2:
+        return False
     common = a & b
     ra, rb = a - common, b - common
     if not ra or not rb:
