@@ -10,6 +10,7 @@ Examples:
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -17,10 +18,28 @@ from types import TracebackType
 from typing import Any
 
 from . import settings
+from .errors import WorkspaceLockedError
 from .identity.resolve import Resolver, ResolveResult
 from .sources.ingest import Ingestor, IngestResult, plan
 from .store.duckdb import DuckDBEngine
 from .store.schema import migrate
+
+
+def _explain_lock(path: Path, exc: WorkspaceLockedError) -> WorkspaceLockedError:
+    """Name the server that holds the workspace, if it is `ordito serve`."""
+    state = settings.sidecar_dir(path) / "serve.json"
+    try:
+        info = json.loads(state.read_text())
+        url = info["url"]
+    except (OSError, ValueError, KeyError):
+        return exc
+    if f"pid {info.get('pid')})" not in str(exc):
+        return exc  # a stale file from a server that died: the holder is someone else
+    return WorkspaceLockedError(
+        f"`ordito serve` (pid {info.get('pid')}) holds {path} and serves it at {url}. Read customers through "
+        f"its API ({url}/v1/customers/lookup?phone=..., {url}/docs), send events to {url}/v1/batch, or stop "
+        "it to run commands that write (DuckDB lets one process write a workspace)."
+    )
 
 
 class Workspace:
@@ -33,7 +52,10 @@ class Workspace:
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> None:
         self.path = settings.resolve_workspace(path)
-        self.engine = DuckDBEngine(self.path, read_only=read_only)
+        try:
+            self.engine = DuckDBEngine(self.path, read_only=read_only)
+        except WorkspaceLockedError as exc:
+            raise _explain_lock(self.path, exc) from exc
         if not read_only:
             migrate(self.engine)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
 
+from ..settings import sidecar_dir
 from ..workspace import Workspace
 from .app import create_app
 from .keys import create_write_key, list_write_keys, revoke_write_key
@@ -86,6 +88,9 @@ def serve(
         if demo:
             key = demo_key(ws)
             _print_demo(ws, key, host, port)
+        state = sidecar_dir(ws.path) / "serve.json"
+        state.parent.mkdir(parents=True, exist_ok=True)
+        state.write_text(json.dumps({"pid": os.getpid(), "url": f"http://{host}:{port}"}))
         uvicorn.run(
             app,
             host=host,
@@ -98,4 +103,5 @@ def serve(
             timeout_graceful_shutdown=10,
         )
     finally:
+        (sidecar_dir(ws.path) / "serve.json").unlink(missing_ok=True)
         ws.close()
