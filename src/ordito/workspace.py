@@ -58,6 +58,8 @@ class Workspace:
             raise _explain_lock(self.path, exc) from exc
         if not read_only:
             migrate(self.engine)
+            # we hold the write lock, so no server does: a serve.json left by a killed server is stale
+            settings.sidecar_dir(self.path).joinpath("serve.json").unlink(missing_ok=True)
 
     # --- lifecycle -------------------------------------------------------------------------------
 
