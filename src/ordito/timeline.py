@@ -82,10 +82,17 @@ def lookup(eng: DuckDBEngine, query: str, kind: str | None = None) -> list[Match
                 "SELECT identifier_id, kind, value, status FROM identifiers WHERE value = ?", [value]
             )
         elif k == "*suffix":
+            # "104233" in any system: exact values ns:104233 for the namespaces in use (index look-ups)
+            row = eng.one("SELECT value FROM meta WHERE key = 'id_namespaces'")
+            names = [n for n in (row[0] if row else "").split(",") if n]
+            if not names:
+                continue
+            candidates = [f"{n}{value.lstrip(':')}" for n in names]
+            marks = ", ".join("?" for _ in candidates)
             rows = eng.execute(
-                "SELECT identifier_id, kind, value, status FROM identifiers WHERE suffix(value, ?) AND "
+                f"SELECT identifier_id, kind, value, status FROM identifiers WHERE value IN ({marks}) AND "
                 "kind IN ('customer_id', 'loyalty_id', 'anonymous_id', 'handle')",
-                [value],
+                candidates,
             )
         else:
             rows = eng.execute(

@@ -162,6 +162,12 @@ class Resolver:
                 "INSERT OR REPLACE INTO meta SELECT 'phone_regions', coalesce(string_agg(region, ',' ORDER BY n DESC), '') "
                 "FROM (SELECT region, count(*) AS n FROM identifier_norm WHERE kind = 'phone' AND region <> '' GROUP BY 1)"
             )
+            # namespaces of ids ("crm", "shop", a handle's platform...), for look-ups of a bare id in any system
+            e.execute(
+                "INSERT OR REPLACE INTO meta SELECT 'id_namespaces', coalesce(string_agg(DISTINCT ns, ','), '') FROM "
+                "(SELECT DISTINCT split_part(value, ':', 1) || ':' AS ns FROM identifiers "
+                "WHERE kind IN ('customer_id', 'loyalty_id', 'handle') OR (kind = 'anonymous_id' AND namespace <> ''))"
+            )
             e.execute("COMMIT")
         except BaseException:
             e.execute("ROLLBACK")
