@@ -25,7 +25,9 @@ def company(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def resolved(company: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ordito.Workspace, object]]:
+def resolved(
+    company: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ordito.Workspace, object]]:
     ws = ordito.Workspace(tmp_path_factory.mktemp("ws") / "ws.duckdb")
     res = ws.ingest(company)
     ws.resolve()
@@ -33,7 +35,9 @@ def resolved(company: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     ws.close()
 
 
-def test_every_row_is_an_event_or_in_quarantine(company: Path, resolved: tuple[ordito.Workspace, object]) -> None:
+def test_every_row_is_an_event_or_in_quarantine(
+    company: Path, resolved: tuple[ordito.Workspace, object]
+) -> None:
     ws, res = resolved
     for f in res.files:  # type: ignore[attr-defined]
         assert f.balanced, f
@@ -51,7 +55,9 @@ def test_every_row_is_an_event_or_in_quarantine(company: Path, resolved: tuple[o
         assert keys & got, row
 
 
-def test_identity_accuracy_against_ground_truth(company: Path, resolved: tuple[ordito.Workspace, object]) -> None:
+def test_identity_accuracy_against_ground_truth(
+    company: Path, resolved: tuple[ordito.Workspace, object]
+) -> None:
     ws, _ = resolved
     s = score(ws.engine, company / "ground_truth")["identity"]
     assert s["records_scored"] >= 0.99 * s["records_in_ground_truth"]
@@ -61,18 +67,25 @@ def test_identity_accuracy_against_ground_truth(company: Path, resolved: tuple[o
 
 def test_reingest_and_rerun_change_nothing(company: Path, resolved: tuple[ordito.Workspace, object]) -> None:
     ws, _ = resolved
-    before = ws.sql("SELECT count(*), (SELECT count(*) FROM quarantine), (SELECT count(*) FROM customers) FROM events")
+    before = ws.sql(
+        "SELECT count(*), (SELECT count(*) FROM quarantine), (SELECT count(*) FROM customers) FROM events"
+    )
     keys = dict(ws.sql("SELECT seq, customer_key FROM event_customer"))
     again = ws.ingest(company)
     assert again.total("events_new") == 0
     ws.resolve()
-    assert ws.sql("SELECT count(*), (SELECT count(*) FROM quarantine), (SELECT count(*) FROM customers) FROM events") \
+    assert (
+        ws.sql(
+            "SELECT count(*), (SELECT count(*) FROM quarantine), (SELECT count(*) FROM customers) FROM events"
+        )
         == before
+    )
     assert dict(ws.sql("SELECT seq, customer_key FROM event_customer")) == keys
 
 
-def test_incremental_by_silo_equals_all_at_once(company: Path, resolved: tuple[ordito.Workspace, object],
-                                                tmp_path: Path) -> None:
+def test_incremental_by_silo_equals_all_at_once(
+    company: Path, resolved: tuple[ordito.Workspace, object], tmp_path: Path
+) -> None:
     ws, _ = resolved
     with ordito.Workspace(tmp_path / "inc.duckdb") as inc:
         for silo in ["crm", "web", "shop", "calls", "chat", "email", "app", "pos", "surveys", "social"]:
@@ -89,7 +102,9 @@ def test_incremental_by_silo_equals_all_at_once(company: Path, resolved: tuple[o
         assert partition(inc) == partition(ws)
 
 
-def test_a_customer_is_found_from_a_phone_written_another_way(resolved: tuple[ordito.Workspace, object]) -> None:
+def test_a_customer_is_found_from_a_phone_written_another_way(
+    resolved: tuple[ordito.Workspace, object],
+) -> None:
     ws, _ = resolved
     # a customer whose phone was written in at least two ways in the silos
     key, raws = ws.sql("""SELECT m.customer_key, list(DISTINCT n.raw) FROM identity_map m
