@@ -379,8 +379,14 @@ def summary() -> None:
             )
             if s["worth_a_look"]:
                 console.print("\nCustomers worth a look:")
+                default = settings.resolve_workspace(None).resolve()
+                ws_opt = "" if ws.path.resolve() == default else f"-w {ws.path} "
                 for c in s["worth_a_look"]:
-                    console.print(f"  ordito customer show '{c['identifier']}'   # {c['why']}")
+                    console.print(f"  ordito {ws_opt}customer show '{c['identifier']}'   # {c['why']}")
+                console.print(
+                    f"  ordito {ws_opt}customer explain '{s['worth_a_look'][0]['identifier']}'"
+                    "   # why each identifier belongs to that customer"
+                )
         finally:
             ws.close()
 
