@@ -1,0 +1,107 @@
+"""Write bench/RESULTS.md from bench/results/*.json (run by `make bench` after the benchmarks).
+
+Every figure in RESULTS.md comes from a result file, which records the command and the machine.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+
+
+def _load(name: str) -> dict[str, Any] | None:
+    p = RESULTS / f"{name}.json"
+    return json.loads(p.read_text()) if p.exists() else None
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def _machine(m: dict[str, Any]) -> str:
+    cpus = m.get("cpus") or m.get("nproc")
+    mem = m.get("memory") or (f"{m['ram_gb']} GB" if "ram_gb" in m else "")
+    return f"{cpus} CPUs ({m.get('cpu', '')}), {mem}, {m.get('date', '')}"
+
+
+def main() -> None:
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `python -m bench.report` from `bench/results/*.json` (each file has the command, the",
+        "machine and the versions). Run everything with `make bench`.",
+        "",
+    ]
+    ing = _load("ingest")
+    if ing:
+        lines += [
+            "## File ingest",
+            "",
+            f"Command: `{ing['command']}`  ",
+            f"Machine: {_machine(ing['machine'])}",
+            "",
+            "| format | rows | seconds | events/s | bare DuckDB copy (s) | ratio to bare copy | target |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for fmt, r in ing["results"].items():
+            target = ing["targets"][f"{fmt}_events_per_second"]
+            lines.append(
+                f"| {fmt} | {r['rows']:,} | {r['ordito_seconds']} | {r['events_per_second']:,} | "
+                f"{r['bare_duckdb_copy_seconds']} | {r['ratio_to_bare_copy']} | ≥ {target:,}/s: "
+                f"{_verdict(r['events_per_second'] >= target)} |"
+            )
+        lines.append("")
+    idn = _load("identity")
+    if idn:
+        full, inc = idn["resolve_from_scratch"], idn["resolve_incremental_10k"]
+        t = idn["targets"]
+        lines += [
+            "## Identity resolution and look-ups",
+            "",
+            f"Command: `{idn['command']}`  ",
+            f"Machine: {_machine(idn['machine'])}  ",
+            f"Workspace: {idn['workspace_events']:,} events",
+            "",
+            "| measure | result | target |",
+            "|---|---|---|",
+            f"| resolve from scratch | {full['seconds']:.1f} s, peak {full['peak_rss_gb']:.2f} GB | ≤ "
+            f"{t['resolve_seconds']} s, ≤ {t['resolve_peak_gb']} GB: "
+            f"{_verdict(full['seconds'] <= t['resolve_seconds'] and full['peak_rss_gb'] <= t['resolve_peak_gb'])} |",
+            f"| resolve 10k new events incrementally | {inc['seconds']:.1f} s | |",
+            f"| timeline, newest 50 events (p50 / p99) | {idn['timeline_ms']['p50']} / {idn['timeline_ms']['p99']} ms"
+            f" | p99 ≤ {t['timeline_p99_ms']} ms: {_verdict(idn['timeline_ms']['p99'] <= t['timeline_p99_ms'])} |",
+            f"| phone look-up, another writing (p50 / p99) | {idn['phone_lookup_ms']['p50']} / "
+            f"{idn['phone_lookup_ms']['p99']} ms | |",
+            "",
+            "Stage timings of the from-scratch run (s): "
+            + ", ".join(f"{k} {v}" for k, v in full.get("timings", {}).items()),
+            "",
+        ]
+    api = _load("api_load")
+    if api:
+        b, tr = api["batch"], api["track"]
+        lines += [
+            "## Live API (Segment spec)",
+            "",
+            f"Command: `{api['command']}`  ",
+            f"Machine: {_machine({**api['machine'], 'date': api.get('date', '')})}",
+            "",
+            "| measure | result | target |",
+            "|---|---|---|",
+            f"| `/v1/batch`, 100 messages per request | {b['events_per_s']:,} events/s acknowledged (fsynced) | "
+            f"≥ 50,000: {_verdict(b['events_per_s'] >= 50_000)} |",
+            f"| `/v1/track` at {tr['target_rate']:.0f} req/s | p50 {tr['latency_ms']['p50']} ms, p99 "
+            f"{tr['latency_ms']['p99']} ms | p99 ≤ 25 ms: {_verdict(tr['latency_ms']['p99'] <= 25)} |",
+            "",
+        ]
+        if api.get("notes"):
+            lines += [f"Notes: {api['notes']}", ""]
+    (ROOT / "bench" / "RESULTS.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
