@@ -31,6 +31,7 @@ __all__ = ["SparkEngine", "parse_url"]
 #: Settings of sessions this engine starts (a session passed in is used as it is).
 DEFAULT_CONF: dict[str, str] = {
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
     "spark.sql.session.timeZone": "UTC",  # D4: timestamps are UTC
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.execution.arrow.pyspark.fallback.enabled": "false",
