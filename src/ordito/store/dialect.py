@@ -313,7 +313,9 @@ def check_portable(sql: str) -> list[str]:
         elif isinstance(node, exp.With) and node.args.get("recursive"):
             problems.append("recursive CTEs are not portable (Spark)")
         elif isinstance(node, exp.Order) and any(
-            isinstance(o.this, exp.Column) and o.this.name.upper() == "ALL" and not o.this.table
+            isinstance(o.this, exp.Column | exp.Var)
+            and o.this.name.upper() == "ALL"
+            and not o.this.text("table")
             for o in node.expressions
         ):
             problems.append("ORDER BY ALL is not portable")
