@@ -1,0 +1,11 @@
+SELECT
+  kind,
+  status,
+  COUNT(*) AS identifiers
+FROM identifiers
+GROUP BY
+  kind,
+  status
+ORDER BY
+  kind NULLS LAST,
+  status NULLS LAST
