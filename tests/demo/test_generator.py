@@ -31,7 +31,7 @@ def test_same_seed_same_bytes_in_process_or_in_parallel(tmp_path: Path) -> None:
     b = _generate(tmp_path / "b", 300, 11, size=50, parallel=False)
     c = _generate(tmp_path / "c", 300, 11, size=50, parallel=True)  # two worker processes
     da, db, dc = digests(a.out_dir), digests(b.out_dir), digests(c.out_dir)
-    assert len(da) == len(SILOS) + 8
+    assert len(da) == len(SILOS) + 9
     assert da == db == dc
     assert a.rows == b.rows == c.rows
 

@@ -24,7 +24,7 @@ from .clock import (
 )
 from .episodes import Episode
 from .people import Person, Phone, canon_email, email_writing, typos_of
-from .silos import Chunk, dumps
+from .silos import KEY_LETTER, Chunk, dumps
 from .texts import sentiment
 from .world import World
 
@@ -66,10 +66,15 @@ class Registry:
         else:
             o.add(pid)
 
-    def flush(self, out: list[tuple[str, str, str, str, str, str]]) -> None:
+    def flush(self, out: list[tuple[str, str, str, str, str, str]], shared: set[str]) -> None:
+        """Write the household's identifiers to ``out``; keys of values several people own to ``shared``."""
         for (kind, ns, raw), norm in self.raw.items():
             key = (kind, ns, norm)
-            out.append((kind, ns, raw, norm, ";".join(sorted(self.owners[key])), self.reason.get(key, "")))
+            owners = self.owners[key]
+            reason = self.reason.get(key, "")
+            out.append((kind, ns, raw, norm, ";".join(sorted(owners)), reason))
+            if reason or len(owners) > 1:
+                shared.add(KEY_LETTER[(kind, ns)] + norm)
         self.raw.clear()
         self.owners.clear()
         self.reason.clear()
@@ -95,6 +100,7 @@ class Ticket:
     upd: int = 0
     solved: bool = False
     last_t: int = 0
+    ids: tuple[str, ...] = ()  # keys of its identifiers
 
 
 @dataclass(slots=True)
@@ -113,6 +119,7 @@ class Order:
     carrier: str
     tracking: str
     statuses: set[str] = field(default_factory=set)
+    ids: tuple[str, ...] = ()  # keys of its identifiers
 
 
 @dataclass(slots=True)
@@ -145,8 +152,10 @@ class Touchpoints:
         text_tone: int | None = None,
         lang: str | None = None,
         exact: float | None = None,
+        ids: tuple[str, ...] = (),
     ) -> str:
-        """Append a record with its ground truth; ``exact`` is the time with its fraction of a second."""
+        """Append a record with its ground truth; ``exact`` is the time with its fraction of a second,
+        ``ids`` the keys of the identifiers the record carries (see :func:`ordito.demo.hard.hard_cases`)."""
         sent = score = None
         if text_tone is not None:
             sent, score = sentiment(self.rng, text_tone)
@@ -154,6 +163,8 @@ class Touchpoints:
         when = t if exact is None else exact
         c = self.c
         truth = c.truth
+        if ids:
+            c.links.append((len(truth), ids))
         c.rows[source].append((t, payload, len(truth)))
         if ep is not None:
             truth.append((source, key, pid, ep.eid, ep.intent, sent, score, lang, when))
@@ -174,6 +185,17 @@ class Touchpoints:
         if hh.landline is not None and hh.members[0] is p and r > 0.9:
             return hh.landline, ""
         return p.mobile, ""
+
+    def email_key(self, p: Person, raw: str) -> str:
+        """The key of an address as written (a misspelt one is its own value, remembered as a typo)."""
+        c = canon_email(raw)
+        if (
+            c != p.email_canon
+            and ("email", "", c) not in self.w.shared_reason
+            and (p.work_email is None or c != canon_email(p.work_email))
+        ):
+            self.c.typos.add("e" + c)
+        return "e" + c
 
     def reg_phone(self, raw: str, ph: Phone, pid: str, reason: str = "") -> None:
         self.reg.add("phone", "", raw, ph.e164, pid)
@@ -237,7 +259,8 @@ class Touchpoints:
         limit = bound if bound <= END else END + 1  # past it: a new offset, or the end of the period
         iso, hms, d0 = ISO_DATE, HMS, DAY0
         web = self.c.web_truth
-        ti = len(web)
+        ti = ti0 = len(web)
+        uid_from = ti if uid else -1  # the first hit that carries the shop id
         first = True
         mid = f"{uid},{eid},"  # user_id,email_id, (the eid only on the landing hit)
         last = t
@@ -252,6 +275,8 @@ class Touchpoints:
                 uid = shop_id
                 ck.logged = used_uid = True
                 mid = f"{uid},{eid},"
+                if uid_from < 0:
+                    uid_from = ti
             hseq += step
             hid = f"h{hseq}"
             d, sec = divmod(t + off, 86400)
@@ -270,6 +295,16 @@ class Touchpoints:
         w.hit_seq = hseq
         self.last_hit = last
         if marks:
+            self.c.web_links.append(
+                (
+                    ti0,
+                    ti - ti0,
+                    "a" + ck.value,
+                    uid_from,
+                    "sshop:" + shop_id if uid_from >= 0 and shop_id else "",
+                    "ieid:" + p.eid if newsletter and p.eid else "",
+                )
+            )
             reg = self.reg
             if not ck.written:
                 ck.written = True
@@ -300,6 +335,8 @@ class Touchpoints:
         logged = p.shop_id is not None and p.app_since > 0 and p.app_since <= t
         email = p.email
         user = {"shop_customer_id": p.shop_id, "email": email} if logged else None
+        anon = ("a" + p.device,)
+        known = ("a" + p.device, f"sshop:{p.shop_id}", "e" + p.email_canon)
         out: list[tuple[str, str, int]] = []
         for name, screen, params in events:
             if t > END:
@@ -321,7 +358,10 @@ class Touchpoints:
                 "user": user,
                 "params": params or None,
             }
-            out.append((self._truth("app", ev_id, p, ep, t, dumps(obj), exact=t + ms / 1000), name, t))
+            ids = anon if user is None else known
+            out.append(
+                (self._truth("app", ev_id, p, ep, t, dumps(obj), exact=t + ms / 1000, ids=ids), name, t)
+            )
             t += 3 + int(rng.random() ** 2 * 90)
         if out:
             self.reg.add("anonymous_id", "", p.device, p.device, p.pid)

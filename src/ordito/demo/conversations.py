@@ -43,12 +43,14 @@ class Conversations(Touchpoints):
         cid = w.next("call")
         call_id = f"C{cid:09d}"
         withheld = rng.random() < 0.04
+        phone_ids: tuple[str, ...] = ()
         if withheld:
             ani = "anonymous"
         else:
             ph, why = self.phone_given(p)
             ani = ani_writing(rng, ph, site_country)
             self.reg_phone(ani, ph, p.pid, why)
+            phone_ids = ("p" + ph.e164,)
         lang = p.lang
         slots = ep.slots
         refs: list[str] = []
@@ -69,6 +71,7 @@ class Conversations(Touchpoints):
             start = dmy_local(tt, off)
             crm = p.crm_id if (crm_known and p.crm_id and (leg == 1 or rng.random() < 0.7)) else ""
             key = f"{call_id}|{leg}"
+            ids = (*phone_ids, "ccrm:" + crm) if crm else phone_ids
             if leg == 1 and ivr_hangup:
                 row = (
                     call_id,
@@ -88,7 +91,7 @@ class Conversations(Touchpoints):
                     "",
                     "",
                 )
-                ref = self._truth("calls", key, p, ep, tt, _semi(row))
+                ref = self._truth("calls", key, p, ep, tt, _semi(row), ids=phone_ids)  # no agent, no CRM id
                 refs.append(ref)
                 ep.note(tt, "abandon", ref, "ivr_hangup")
                 ep.seen(tt, "voice")
@@ -116,7 +119,7 @@ class Conversations(Touchpoints):
                     "",
                     "",
                 )
-                ref = self._truth("calls", key, p, ep, tt, _semi(row))
+                ref = self._truth("calls", key, p, ep, tt, _semi(row), ids=phone_ids)  # no agent, no CRM id
                 refs.append(ref)
                 ep.note(tt, "abandon", ref, "call abandoned in queue")
                 ep.note(tt, "wait", ref, "voice", "", wait)
@@ -169,7 +172,7 @@ class Conversations(Touchpoints):
                 crm,
                 note,
             )
-            ref = self._truth("calls", key, p, ep, tt, _semi(row), text_tone=tone, lang=lang)
+            ref = self._truth("calls", key, p, ep, tt, _semi(row), text_tone=tone, lang=lang, ids=ids)
             refs.append(ref)
             handled.append(dept)
             ep.note(tt, "handled", ref, dept)
@@ -212,6 +215,7 @@ class Conversations(Touchpoints):
         vemail = "" if r < 0.25 else self.email_given(p, spaces_ok=True, typo_boost=0.05)
         vname = p.first if rng.random() < 0.85 else p.first.lower()
         self.reg.add("anonymous_id", "", ck.value, ck.value, p.pid)
+        ids = ("a" + ck.value, self.email_key(p, vemail)) if vemail else ("a" + ck.value,)
         msgs: list[tuple[int, str, str, str, str, int | None]] = []  # t, sender, agent, text, status, tone
         refs: list[str] = []
         tt = t
@@ -289,7 +293,7 @@ class Conversations(Touchpoints):
                 "text": text,
                 "status": status or None,
             }
-            refs.append(self._truth("chat", mid, p, ep, mt, dumps(obj), text_tone=mtone, lang=lang))
+            refs.append(self._truth("chat", mid, p, ep, mt, dumps(obj), text_tone=mtone, lang=lang, ids=ids))
         if vemail:
             pass  # registered by email_given
         ref0 = refs[fact_msg_idx]
@@ -344,7 +348,8 @@ class Conversations(Touchpoints):
             "agent_id": None,
         }
         ep.seen(t, "email", dept)
-        return self._truth("email", mid, p, ep, t, dumps(obj), text_tone=tone, lang=p.lang), addr
+        ids = (self.email_key(p, addr),)
+        return self._truth("email", mid, p, ep, t, dumps(obj), text_tone=tone, lang=p.lang, ids=ids), addr
 
     def email_out(
         self, p: Person, ep: Episode, t: int, thread: str, subject: str, body: str, dept: str, to_addr: str
@@ -374,7 +379,8 @@ class Conversations(Touchpoints):
         }
         ep.seen(t, "email", dept)
         self.reg.add("email", "", to_addr, _canon_for(p, to_addr), p.pid)
-        return self._truth("email", mid, p, ep, t, dumps(obj), text_tone=1, lang=p.lang)
+        ids = (self.email_key(p, to_addr),)
+        return self._truth("email", mid, p, ep, t, dumps(obj), text_tone=1, lang=p.lang, ids=ids)
 
     # --- CRM -----------------------------------------------------------------------------------
 

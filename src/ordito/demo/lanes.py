@@ -17,6 +17,7 @@ from random import Random
 from typing import Any
 
 from .clock import iso_z
+from .hard import hard_cases
 from .journeys import Life
 from .population import make_household
 from .silos import SILOS, Chunk
@@ -82,10 +83,12 @@ def run_lane(
                     iso_z(p.churned_at) if p.churned_at is not None else "",
                 )
             )
-        actor.reg.flush(chunk.identifiers)
+        actor.reg.flush(chunk.identifiers, chunk.shared)
         households += 1
         if h == total - 1 or (h + 1) % size == 0:
-            yield encode_chunk(seed, c, chunk, c == last_chunk, households, persons, prospects)
+            yield encode_chunk(
+                seed, c, chunk, c == last_chunk, households, persons, prospects, world.shared_keys
+            )
             chunk = Chunk()
             actor.c = chunk
             persons = prospects = households = 0
@@ -93,11 +96,20 @@ def run_lane(
 
 
 def encode_chunk(
-    seed: int, c: int, chunk: Chunk, last: bool, households: int, persons: int, prospects: int
+    seed: int,
+    c: int,
+    chunk: Chunk,
+    last: bool,
+    households: int,
+    persons: int,
+    prospects: int,
+    shared: frozenset[str] = frozenset(),
 ) -> ChunkOut:
     rng = rng_for(seed, "dirty", c)
     drop: set[int] = set()
-    silos = {s.source: encode_silo(s, chunk, rng, c == 0, last, drop) for s in SILOS}
+    bad: set[int] = set()
+    silos = {s.source: encode_silo(s, chunk, rng, c == 0, last, drop, bad) for s in SILOS}
+    chunk.hard_cases = hard_cases(chunk, bad, shared)
     return ChunkOut(c, households, persons, prospects, silos, encode_truth(chunk, drop))
 
 

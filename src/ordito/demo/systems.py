@@ -40,7 +40,7 @@ class Actor(Conversations):
         country = p.country
         name = p.full if rng.random() < 0.85 else f"{p.last.upper()} {p.first.upper()}"
         crm = p.crm_id if p.crm_id and rng.random() < 0.9 else ""
-        email = phone = ""
+        email = phone = phone_key = ""
         r = rng.random()
         if r < 0.025:
             email = PLACEHOLDER_EMAILS[int(rng.random() * len(PLACEHOLDER_EMAILS))]
@@ -51,10 +51,12 @@ class Actor(Conversations):
         if r < 0.025:
             phone = PLACEHOLDER_PHONES[int(rng.random() * len(PLACEHOLDER_PHONES))]
             self.reg.add("phone", "", phone, placeholder_phone_norm(phone), p.pid)
+            phone_key = "p" + placeholder_phone_norm(phone)
         elif r < 0.75 or not (crm or email or handle):  # the CRM wants at least one way to reach them
             ph, why = self.phone_given(p)
             phone = phone_writing(rng, ph, national_ok=ph.country == "IT")
             self.reg_phone(phone, ph, p.pid, why)
+            phone_key = "p" + ph.e164
         cats = cat.CRM_CATEGORY.get(ep.intent, ("ALT-99 Altro",))
         category = cats[int(rng.random() * len(cats))]
         order_ref = (
@@ -79,6 +81,7 @@ class Actor(Conversations):
         )
         if crm:
             self.reg.add("customer_id", "crm", crm, "crm:" + crm, p.pid)
+        tk.ids = ticket_ids(self.email_key(p, email) if email else "", phone_key, crm, handle)
         ref = self.ticket_update(p, ep, tk, t, "created", "new", comment, tone=tone)
         if ep.ticket is None:
             ep.ticket = tk
@@ -137,6 +140,7 @@ class Actor(Conversations):
             line,
             text_tone=tone if comment else None,
             lang=tk.lang if comment else None,
+            ids=tk.ids,
         )
 
     # --- shop ----------------------------------------------------------------------------------
@@ -178,12 +182,19 @@ class Actor(Conversations):
         if store_phone and rng.random() < 0.1:
             phone = PLACEHOLDER_PHONES[int(rng.random() * 2)]
             self.reg.add("phone", "", phone, placeholder_phone_norm(phone), p.pid)
+            phone_key = "p" + placeholder_phone_norm(phone)
         else:
             phone = phone_writing(rng, ph, national_ok=ph.country == address["country"])
             self.reg_phone(phone, ph, p.pid, why)
+            phone_key = "p" + ph.e164
         shop_id = p.shop_id or ""
         if shop_id:
             self.reg.add("customer_id", "shop", shop_id, "shop:" + shop_id, p.pid)
+        ids = (
+            (self.email_key(p, email), phone_key, "sshop:" + shop_id)
+            if shop_id
+            else (self.email_key(p, email), phone_key)
+        )
         carriers = cat.CARRIERS_IT if country == "IT" else cat.CARRIERS_GB
         carrier = carriers[int(rng.random() * len(carriers))]
         tracking = f"{carrier[:2].upper()}{int(rng.random() * 10**10):010d}"
@@ -202,6 +213,7 @@ class Actor(Conversations):
             channel,
             carrier,
             tracking,
+            ids=ids,
         )
 
     def order_status(self, p: Person, ep: Episode | None, o: Order, t: int, status: str) -> str | None:
@@ -227,7 +239,7 @@ class Actor(Conversations):
         )
         if ep is not None:
             ep.seen(t, o.channel)
-        return self._truth("shop", f"{o.order_id}|{status}", p, ep, t, row)
+        return self._truth("shop", f"{o.order_id}|{status}", p, ep, t, row, ids=o.ids)
 
     # --- stores --------------------------------------------------------------------------------
 
@@ -259,6 +271,9 @@ class Actor(Conversations):
                 else (f"{lc[:4]} {lc[4:8]} {lc[8:]}" if r < 0.75 else f"{lc[:4]}-{lc[4:8]}-{lc[8:]}")
             )
             self.reg.add("loyalty_id", "elettra", card, "elettra:" + lc, p.pid)
+            ids: tuple[str, ...] = ("lelettra:" + lc,)
+        else:
+            ids = ()
         off = zone_offset(t, store.country)
         staff = f"{store.store_id}-S{1 + int(rng.random() * store.staff):02d}"
         cur = "EUR" if store.country == "IT" else "GBP"
@@ -287,6 +302,7 @@ class Actor(Conversations):
             line,
             text_tone=tone if note else None,
             lang=p.lang if note else None,
+            ids=ids,
         )
 
     # --- surveys -------------------------------------------------------------------------------
@@ -312,6 +328,7 @@ class Actor(Conversations):
         crm = p.crm_id if p.crm_id and self.rng.random() < 0.7 else ""
         if crm:
             self.reg.add("customer_id", "crm", crm, "crm:" + crm, p.pid)
+        ids = (self.email_key(p, email), "ccrm:" + crm) if crm else (self.email_key(p, email),)
         nps = str(score) if survey == "nps_relationship" else ""
         csat = str(score) if survey == "csat_after_contact" else ""
         ces = str(score) if survey == "ces_after_contact" else ""
@@ -341,6 +358,7 @@ class Actor(Conversations):
             line,
             text_tone=tone if comment else None,
             lang=p.lang if comment else None,
+            ids=ids,
         )
 
     # --- social --------------------------------------------------------------------------------
@@ -383,9 +401,22 @@ class Actor(Conversations):
             "in_reply_to": reply_to,
             "from_brand": p is None,
         }
+        ids: tuple[str, ...] = ()
         if p is not None:
             self.reg.add("handle", "social", f"{platform}:{handle}", f"{platform}:{handle.lower()}", p.pid)
+            ids = (f"h{platform}:{handle.lower()}",)
         if ep is not None:
             ep.seen(t, "social")
-        ref = self._truth("social", sid, p, ep, t, dumps(obj), text_tone=tone, lang=lang)
+        ref = self._truth("social", sid, p, ep, t, dumps(obj), text_tone=tone, lang=lang, ids=ids)
         return ref, sid
+
+
+def ticket_ids(email_key: str, phone_key: str, crm: str, handle: str) -> tuple[str, ...]:
+    """The identifier keys of a ticket's rows."""
+    ids = [k for k in (email_key, phone_key) if k]
+    if crm:
+        ids.append("ccrm:" + crm)
+    if handle:
+        platform, _, name = handle.partition(":")
+        ids.append(f"h{platform}:{name.lower()}")
+    return tuple(ids)

@@ -70,6 +70,7 @@ CSV_FILES = {
     "frictions": ("frictions.csv", ("friction_id", "episode_id", "kind", "evidence", "detail")),
     "facts": ("facts.csv", ("episode_id", "fact_kind", "value", "given_in", "restated_in")),
     "quarantine": ("expected_quarantine.csv", ("source", "file", "record_no", "source_key", "problem")),
+    "hard_cases": ("identity_hard_cases.csv", ("source", "source_key", "person_id", "case", "island")),
 }
 
 
@@ -96,6 +97,7 @@ def encode_truth(c: Chunk, drop: set[int]) -> TruthPart:
         ("episodes", c.episodes),
         ("frictions", c.frictions),
         ("facts", c.facts),
+        ("hard_cases", c.hard_cases),
     ):
         part.csv[name] = csv_bytes(rows)
         part.counts[name] = len(rows)

@@ -15,6 +15,7 @@ from random import Random
 from . import catalog as cat
 from . import names as nm
 from .people import Company, Phone, Uniq, new_landline, pick_weighted, slug
+from .silos import KEY_LETTER
 from .texts import pick
 
 
@@ -68,6 +69,8 @@ class World:
         for em in PLACEHOLDER_EMAILS:
             self.shared_reason[("email", "", em)] = "placeholder"
         self.companies = [self._company(rng, i) for i in range(max(3, -(-customers // 300)))]
+        # the identifier keys (see ordito.demo.silos.KEY_LETTER) of the values shared on purpose
+        self.shared_keys = frozenset(KEY_LETTER[(k, ns)] + norm for k, ns, norm in self.shared_reason)
         self.agents: dict[tuple[str, str], list[Agent]] = {}
         n_agents = min(2000, max(30, customers // 150))
         weights = {

@@ -131,9 +131,17 @@ class Encoded:
     quarantine: list[QuarantineRow] = field(default_factory=list)
 
 
-def encode_silo(silo: Silo, chunk: Chunk, rng: Random, first: bool, last: bool, drop: set[int]) -> Encoded:
+def encode_silo(
+    silo: Silo,
+    chunk: Chunk,
+    rng: Random,
+    first: bool,
+    last: bool,
+    drop: set[int],
+    bad: set[int] | None = None,
+) -> Encoded:
     """Sort, break a few records, encode. ``drop`` collects the truth rows (web: ``web_truth`` rows, as
-    negative numbers ``-1 - index``) whose record lost its key."""
+    negative numbers ``-1 - index``) whose record lost its key; ``bad`` those of every broken record."""
     rows = chunk.rows[silo.source]
     rows.sort(key=itemgetter(0))
     n = len(rows)
@@ -141,6 +149,11 @@ def encode_silo(silo: Silo, chunk: Chunk, rng: Random, first: bool, last: bool, 
     dirty = _choose_dirty(silo, chunk, rows, rng, first, truncate)
     payloads: list[Any] = [r[1] for r in rows]
     quarantine: list[QuarantineRow] = []
+    web = silo.source == "web"
+    if bad is not None:
+        bad.update(-1 - rows[i][2] if web else rows[i][2] for i in dirty)
+        if truncate:
+            bad.add(-1 - rows[-1][2] if web else rows[-1][2])
     for i, problem in dirty.items():
         key = chunk.key(silo.source, rows[i][2])
         payloads[i] = _corrupt(silo, payloads[i], problem)
