@@ -43,6 +43,11 @@ def test_duckdb_is_returned_unchanged() -> None:
             "SELECT JSON_EXTRACT_PATH_TEXT(CAST(properties AS JSON), 'a', 'b') AS v FROM t",
         ),
         ("SELECT 7 / 2 AS x", "SELECT CAST(7 AS DOUBLE PRECISION) / 2 AS x"),
+        ("SELECT lower(s) AS l FROM t", 'SELECT LOWER(s COLLATE "default") AS l FROM t'),
+        (
+            "SELECT date_trunc('month', CAST(ts AS DATE)) AS m FROM t",
+            "SELECT DATE_TRUNC('MONTH', CAST(CAST(ts AS DATE) AS TIMESTAMP)) AS m FROM t",
+        ),
     ],
 )
 def test_postgres_fixups(sql: str, expected: str) -> None:
@@ -55,6 +60,10 @@ def test_postgres_fixups(sql: str, expected: str) -> None:
         (
             "SELECT date_diff('minute', a, b) AS d FROM t",
             "SELECT DATEDIFF(MINUTE, DATE_TRUNC('MINUTE', a), DATE_TRUNC('MINUTE', b)) AS d FROM t",
+        ),
+        (
+            "SELECT date_trunc('hour', ts) AS h FROM t",
+            "SELECT CAST(DATE_TRUNC('HOUR', ts) AS TIMESTAMP_NTZ) AS h FROM t",
         ),
         ("SELECT CAST(p AS JSON) AS j FROM t", "SELECT p AS j FROM t"),
         ("SELECT x FROM t ORDER BY x", "SELECT x FROM t ORDER BY x NULLS LAST"),
@@ -101,10 +110,11 @@ def test_spark_literals_escape_what_spark_reads() -> None:
 
 def test_check_portable_names_what_is_not() -> None:
     problems = check_portable(
-        "SELECT a, count(*), unnest(l) AS u, strlen(a) AS Bad, CAST(x AS HUGEINT) AS h FROM t ORDER BY ALL"
+        "SELECT a, count(*), unnest(l) AS u, strlen(a) AS Bad, CAST(x AS HUGEINT) AS h FROM t "
+        "WHERE a ILIKE 'x%' ORDER BY ALL"
     )
     text = "\n".join(problems)
-    for needle in ("count(*)", "explode", "strlen", "'Bad'", "INT128", "ORDER BY ALL"):
+    for needle in ("count(*)", "explode", "strlen", "'Bad'", "INT128", "ORDER BY ALL", "ILIKE"):
         assert needle.lower() in text.lower(), needle
     assert check_portable("SELECT a, count(*) AS n FROM t WHERE b IN (SELECT c FROM u) GROUP BY a") == []
 

@@ -183,12 +183,44 @@ def _pg_json_from_text(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
+def _pg_unicode_case(tree: exp.Expression) -> exp.Expression:
+    """Text columns ordito creates on PostgreSQL are ``COLLATE "C"`` (code-point order, like DuckDB), and
+    under "C" ``lower()``/``upper()`` change ASCII letters only (``È`` stays ``È``). Case mapping is done
+    under the database's default collation instead, which is Unicode-aware on any UTF-8 database."""
+    for node in list(tree.find_all(exp.Lower, exp.Upper)):
+        if not isinstance(node.this, exp.Collate):
+            node.set(
+                "this",
+                exp.Collate(this=node.this.copy(), expression=exp.to_identifier("default", quoted=True)),
+            )
+    return tree
+
+
+def _date_trunc_of_date(tree: exp.Expression) -> exp.Expression:
+    """DuckDB's ``date_trunc`` of a DATE returns a TIMESTAMP; PostgreSQL's returns a ``timestamptz``
+    and Spark's (``trunc``) a DATE. Truncating the date as a timestamp gives DuckDB's type everywhere."""
+    for node in list(tree.find_all(exp.DateTrunc)):
+        unit = node.args.get("unit")
+        name = unit.name.upper() if unit is not None else "DAY"
+        node.replace(exp.TimestampTrunc(this=exp.cast(node.this.copy(), _timestamp()), unit=exp.var(name)))
+    return tree
+
+
 def _spark_json_is_text(tree: exp.Expression) -> exp.Expression:
     """Spark has no JSON type: JSON columns are strings and ``get_json_object`` reads strings. sqlglot
     turns ``CAST(x AS JSON)`` into ``to_json(x)``, which would quote the text once more: drop the cast."""
     for node in list(tree.find_all(exp.Cast)):
         if node.to.is_type(exp.DataType.Type.JSON):
             node.replace(node.this.copy())
+    return tree
+
+
+def _spark_trunc_without_zone(tree: exp.Expression) -> exp.Expression:
+    """Spark's ``date_trunc`` returns a TIMESTAMP with local time zone even for a ``TIMESTAMP_NTZ``
+    argument; DuckDB's returns a TIMESTAMP (no zone): cast back (in a UTC session, the same instant)."""
+    for node in list(tree.find_all(exp.TimestampTrunc)):
+        if not isinstance(node.parent, exp.Cast):
+            node.replace(exp.cast(node.copy(), _timestamp()))
     return tree
 
 
@@ -212,13 +244,20 @@ def _spark_date_diff_boundaries(tree: exp.Expression) -> exp.Expression:
 
 _FIXUPS: dict[str, tuple[Callable[[exp.Expression], exp.Expression], ...]] = {
     "postgres": (
+        _date_trunc_of_date,
+        _pg_unicode_case,
         _pg_group_by_all,
         _pg_alias_derived_tables,
         _pg_round_double,
         _pg_json_from_text,
         _pg_placeholders,
     ),
-    "spark": (_spark_json_is_text, _spark_date_diff_boundaries),
+    "spark": (
+        _date_trunc_of_date,
+        _spark_json_is_text,
+        _spark_trunc_without_zone,
+        _spark_date_diff_boundaries,
+    ),
 }
 
 
@@ -278,6 +317,7 @@ PORTABLE_TYPES = frozenset(
         exp.DataType.Type.BOOLEAN,
         exp.DataType.Type.DATE,
         exp.DataType.Type.TIMESTAMP,
+        exp.DataType.Type.TIMESTAMPNTZ,  # what sqlglot reads DuckDB's TIMESTAMP as
         exp.DataType.Type.DECIMAL,
         exp.DataType.Type.JSON,
     }
@@ -304,6 +344,10 @@ def check_portable(sql: str) -> list[str]:
         elif isinstance(node, exp.DataType) and isinstance(node.parent, exp.Cast | exp.TryCast):
             if node.this not in PORTABLE_TYPES:
                 problems.append(f"cast to {node.this.name} is not portable")
+        elif isinstance(node, exp.ILike):
+            problems.append(
+                "ILIKE folds case differently (ASCII only under PostgreSQL's C collation): use lower(x) LIKE"
+            )
         elif isinstance(node, exp.Bracket | exp.Lambda | exp.Pivot | exp.TableSample | exp.Unnest):
             problems.append(f"{type(node).__name__.lower()} is not portable")
         elif isinstance(node, exp.Star) and any(
@@ -434,6 +478,11 @@ def _allowed_structural(node: exp.Func) -> bool:
     return isinstance(node, exp.Connector | exp.Exists)
 
 
+def _timestamp() -> exp.DataType:
+    """DuckDB's TIMESTAMP (no zone): ``timestamp`` on PostgreSQL, ``TIMESTAMP_NTZ`` on Spark."""
+    return exp.DataType.build("TIMESTAMP", dialect="duckdb")
+
+
 def _literal(value: Any) -> exp.Expression:
     if value is None:
         return exp.null()
@@ -446,9 +495,7 @@ def _literal(value: Any) -> exp.Expression:
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:  # D4: timestamps are UTC without zone
             value = value.astimezone(dt.UTC).replace(tzinfo=None)
-        return exp.cast(
-            exp.Literal.string(value.isoformat(sep=" ")), exp.DataType.build("TIMESTAMP", dialect="duckdb")
-        )
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), _timestamp())
     if isinstance(value, dt.date):
         return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
     raise TranspileError(f"cannot bind a {type(value).__name__} as an SQL literal")
