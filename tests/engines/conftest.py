@@ -8,7 +8,8 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -72,37 +73,25 @@ def demo_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ordito.Workspa
     ws.close()
 
 
-class Timer:
-    """Collects timings that the engine tests print at the end of the run (pytest -s or -rA)."""
-
-    def __init__(self) -> None:
-        self.marks: list[tuple[str, float]] = []
-
-    def __call__(self, label: str) -> _Mark:
-        return _Mark(self, label)
+_TIMINGS: list[tuple[str, float]] = []
 
 
-class _Mark:
-    def __init__(self, timer: Timer, label: str) -> None:
-        self.timer, self.label = timer, label
-
-    def __enter__(self) -> None:
-        self.t0 = time.perf_counter()
-
-    def __exit__(self, *exc: object) -> None:
-        self.timer.marks.append((self.label, time.perf_counter() - self.t0))
+@contextmanager
+def _timed(label: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    yield
+    _TIMINGS.append((label, time.perf_counter() - t0))
 
 
 @pytest.fixture(scope="session")
-def timings(request: pytest.FixtureRequest) -> Iterator[Timer]:
-    timer = Timer()
-    yield timer
-    if timer.marks:
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line("")
-            for label, seconds in timer.marks:
-                reporter.write_line(f"engines timing: {label}: {seconds:.2f} s")
+def timings() -> Callable[[str], AbstractContextManager[None]]:
+    """``with timings("label"): ...`` records a duration, printed in the run's summary."""
+    return _timed
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for label, seconds in _TIMINGS:
+        terminalreporter.write_line(f"engines timing: {label}: {seconds:.2f} s")
 
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
