@@ -30,7 +30,6 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 import pyarrow as pa
@@ -38,7 +37,9 @@ import pyarrow as pa
 from ..errors import ConfigError
 from .base import Engine
 from .duckdb import DuckDBEngine
+from .postgres import PostgresEngine
 from .schema import INDEXES
+from .spark import SparkEngine
 from .sqlutil import lit, q
 
 __all__ = ["TABLES", "PublishResult", "PublishedTable", "connect", "publish"]
@@ -88,12 +89,8 @@ def connect(url: str) -> Engine:
     """An engine for a URL: ``postgresql://user@host:port/database`` or ``spark:///path/to/warehouse``."""
     scheme = urlsplit(url).scheme
     if scheme in ("postgresql", "postgres"):
-        from .postgres import PostgresEngine
-
         return PostgresEngine(url)
     if scheme == "spark":
-        from .spark import SparkEngine
-
         return SparkEngine.from_url(url)
     raise ConfigError(
         f"cannot publish to {url!r}: give postgresql://user@host:port/database or spark:///path/to/warehouse"
@@ -121,8 +118,6 @@ def publish(
     Returns:
         the tables copied, their rows and timings.
     """
-    from .postgres import PostgresEngine
-
     own = isinstance(target, str)
     engine = connect(target) if isinstance(target, str) else target
     names = list(tables) if tables is not None else list(TABLES)
@@ -141,7 +136,7 @@ def publish(
             total = int(src.scalar(f"SELECT count(*) FROM {q(name)}"))
             if isinstance(engine, PostgresEngine):
                 rows = _to_postgres(src, engine, name, total, batch_rows, progress)
-            elif engine.dialect == "spark":
+            elif isinstance(engine, SparkEngine):
                 rows = _to_spark(src, engine, name, total, progress)
             else:
                 raise ConfigError(f"publishing to {type(engine).__name__} is not supported")
@@ -182,7 +177,12 @@ def source_sql(engine: DuckDBEngine, table: str, target: str) -> tuple[str, dict
 
 
 def _to_postgres(
-    src: DuckDBEngine, engine: Any, name: str, total: int, batch_rows: int, progress: Progress | None
+    src: DuckDBEngine,
+    engine: PostgresEngine,
+    name: str,
+    total: int,
+    batch_rows: int,
+    progress: Progress | None,
 ) -> int:
     sql, types = source_sql(src, name, "postgres")
     reader = _arrow_reader(src, sql, batch_rows)
@@ -205,7 +205,9 @@ def _to_postgres(
     return rows
 
 
-def _to_spark(src: DuckDBEngine, engine: Any, name: str, total: int, progress: Progress | None) -> int:
+def _to_spark(
+    src: DuckDBEngine, engine: SparkEngine, name: str, total: int, progress: Progress | None
+) -> int:
     sql, _ = source_sql(src, name, "spark")
     folder = engine.table_folder(name)
     staged = folder.with_name(f".{name}.new-{uuid.uuid4().hex[:8]}")
