@@ -75,6 +75,7 @@ CASES: dict[str, str] = {
                       trim(s) AS tr, left(s, 2) AS l2, split_part(s, ':', 2) AS sp, s || '!' AS cat
                FROM pt ORDER BY k""",
     "text_order": "SELECT k, g FROM pt ORDER BY g DESC, k",
+    "text_order_of_derived": "SELECT k, lower(s) AS l FROM pt ORDER BY upper(s), k",
     "text_compare": "SELECT k FROM pt WHERE g > 'B' AND s LIKE '%a%' ORDER BY k",
     "min_max_text": "SELECT min(g) AS lo, max(g) AS hi FROM pt",
     "time_buckets": """SELECT k, date_trunc('month', ts) AS month, date_trunc('hour', ts) AS hour,

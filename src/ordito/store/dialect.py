@@ -186,13 +186,14 @@ def _pg_json_from_text(tree: exp.Expression) -> exp.Expression:
 def _pg_unicode_case(tree: exp.Expression) -> exp.Expression:
     """Text columns ordito creates on PostgreSQL are ``COLLATE "C"`` (code-point order, like DuckDB), and
     under "C" ``lower()``/``upper()`` change ASCII letters only (``È`` stays ``È``). Case mapping is done
-    under the database's default collation instead, which is Unicode-aware on any UTF-8 database."""
+    under the database's default collation instead (Unicode-aware on any UTF-8 database), and the result
+    goes back to "C" so that ordering or comparing it stays in code-point order."""
     for node in list(tree.find_all(exp.Lower, exp.Upper)):
-        if not isinstance(node.this, exp.Collate):
-            node.set(
-                "this",
-                exp.Collate(this=node.this.copy(), expression=exp.to_identifier("default", quoted=True)),
-            )
+        if isinstance(node.this, exp.Collate):
+            continue
+        arg = exp.Collate(this=node.this.copy(), expression=exp.to_identifier("default", quoted=True))
+        mapped = type(node)(this=arg)
+        node.replace(exp.Collate(this=mapped, expression=exp.to_identifier("C", quoted=True)))
     return tree
 
 
