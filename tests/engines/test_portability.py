@@ -97,6 +97,27 @@ CASES: dict[str, str] = {
 }
 
 
+#: Constructs that run everywhere but do not give the same result, with the engines where they differ.
+#: Strict xfails: they document the difference and fail when it goes away (docs/ENGINES.md).
+KNOWN_DIFFERENCES: dict[str, tuple[str, dict[str, str]]] = {
+    "round_halfway": (
+        "SELECT x, round(x, 2) AS r FROM (SELECT CAST(0.285 AS DOUBLE) AS x UNION ALL SELECT 1.005) ORDER BY x",
+        {
+            "postgres": "round goes through numeric, which reads the double as 0.285 (15 digits) and rounds "
+            "up; DuckDB rounds the binary value 0.28499999... down",
+            "spark": "Spark rounds the decimal reading of the double (0.285) half up; DuckDB the binary value",
+        },
+    ),
+    "upper_sharp_s": (
+        "SELECT upper('straße') AS u",
+        {
+            "postgres": "DuckDB maps ß to the capital ẞ, PostgreSQL (ICU or libc) leaves ß",
+            "spark": "DuckDB maps ß to the capital ẞ, Spark (Java) to SS",
+        },
+    ),
+}
+
+
 def _normalise(rows: list[dict[str, Any]]) -> list[dict[str, tuple[str, Any]]]:
     """Values with their Python type, so that 1 (int) and 1.0 (float) differ."""
     return [{k: (type(v).__name__, v) for k, v in r.items()} for r in rows]
@@ -121,9 +142,10 @@ def test_every_portable_function_has_a_case() -> None:
     assert not missing, f"no case exercises {missing}: add one to CASES"
 
 
-def _compare(engine: Any, reference: DuckDBEngine, name: str) -> None:
-    expected = _normalise(reference.records(CASES[name]))
-    got = _normalise(engine.records(CASES[name]))
+def _compare(engine: Any, reference: DuckDBEngine, name: str, sql: str | None = None) -> None:
+    sql = sql or CASES[name]
+    expected = _normalise(reference.records(sql))
+    got = _normalise(engine.records(sql))
     assert got == expected
 
 
@@ -137,10 +159,25 @@ def pg_pt(pg_url: str) -> Iterator[Any]:
     eng.close()
 
 
+def _known(engine: str) -> list[Any]:
+    return [
+        pytest.param(
+            name, marks=pytest.mark.xfail(strict=True, reason=diff[engine]) if engine in diff else ()
+        )
+        for name, (_, diff) in sorted(KNOWN_DIFFERENCES.items())
+    ]
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_postgres(name: str, pg_pt: Any, reference: DuckDBEngine) -> None:
     _compare(pg_pt, reference, name)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("name", _known("postgres"))
+def test_postgres_known_differences(name: str, pg_pt: Any, reference: DuckDBEngine) -> None:
+    _compare(pg_pt, reference, name, KNOWN_DIFFERENCES[name][0])
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +190,9 @@ def spark_pt(spark: Any) -> Any:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_spark(name: str, spark_pt: Any, reference: DuckDBEngine) -> None:
     _compare(spark_pt, reference, name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _known("spark"))
+def test_spark_known_differences(name: str, spark_pt: Any, reference: DuckDBEngine) -> None:
+    _compare(spark_pt, reference, name, KNOWN_DIFFERENCES[name][0])
