@@ -37,7 +37,11 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
+## test-slow: large demo companies and the Spark engine (needs pyspark: installed here from the `spark`
+## extra, and Java 17 or later on the PATH; Spark tests skip with a reason without them)
 test-slow: $(STAMP)
+	$(BIN)/python -c "import pyspark" 2>/dev/null || $(BIN)/pip install -q -e ".[dev,spark]" \
+		|| echo "warning: could not install pyspark; the Spark tests will be skipped"
 	$(BIN)/pytest -q -m slow
 
 test-browser: $(STAMP)

@@ -151,7 +151,7 @@ def publish(
 
 def source_sql(engine: DuckDBEngine, table: str, target: str) -> tuple[str, dict[str, str]]:
     """The DuckDB query that reads ``table`` for a ``target`` dialect, and PostgreSQL column types to
-    override (UUID columns). Nested columns (lists, structs) are left out: ``events.identifiers`` is
+    override (UUID and BLOB columns). Nested columns (lists, structs) are left out: ``events.identifiers`` is
     published as the table ``event_identifiers``."""
     cols = engine.execute(
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
@@ -167,6 +167,9 @@ def source_sql(engine: DuckDBEngine, table: str, target: str) -> tuple[str, dict
         if t == "UUID":
             items.append(f"CAST({q(name)} AS VARCHAR) AS {q(name)}")
             pg_types[name] = "uuid"
+        elif t == "BLOB" and target == "postgres":  # bytea's text form, made by DuckDB rather than Python
+            items.append(f"'\\x' || hex({q(name)}) AS {q(name)}")
+            pg_types[name] = "bytea"
         elif t == "JSON":
             items.append(f"CAST({q(name)} AS VARCHAR) AS {q(name)}")
         elif t == "HUGEINT":
