@@ -103,6 +103,7 @@ def identifiers_of(source: str, rec: dict[str, Any]) -> list[tuple[str, str, str
         add("phone", "", rec["phone"])
     elif source == "pos":
         add("loyalty_id", "elettra", rec["loyalty_card"])
+        add("email", "", rec["email"])
     elif source == "surveys":
         add("email", "", rec["email"])
         add("customer_id", "crm", rec["crm_customer_id"])

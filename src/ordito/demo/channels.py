@@ -33,6 +33,16 @@ Hit = tuple[str, str]
 AppEv = tuple[str, str, dict[str, str]]  # name, screen, params
 Ref = str | None
 
+# A customer who signed in on a browser stays signed in on most visits (the session may have expired).
+# One not signed in signs in during the visit (to see their orders, warranties and points, or when the
+# site asks a returning customer to): most do on the first visit of a new browser, some on later ones.
+STAY_SIGNED_IN = 0.8
+SIGN_IN_FIRST_VISIT = 0.95
+SIGN_IN_LATER_VISIT = 0.5
+# The app asks to sign in at launch until the user does.
+APP_SIGN_IN = 0.9
+LOGIN_HIT = {c: ("login", f"login,{cat.PAGES[c]['login'].body},,,,,") for c in ("IT", "GB")}
+
 APP_RELEASES = (
     (0, "4.0.3"),
     (1743465600, "4.1.0"),
@@ -129,6 +139,8 @@ class CallOut:
     handled_by: list[str]
     end: int
     resolved: bool
+    phone: tuple[Phone, str] | None = None  # the number the customer called from (and why it is shared)
+    email: str = ""  # the address they wrote from or typed in the pre-chat form, as written
 
 
 class Touchpoints:
@@ -202,15 +214,18 @@ class Touchpoints:
         if reason == "family_phone":
             self.reg.reason[("phone", "", ph.e164)] = reason
 
-    def email_given(self, p: Person, spaces_ok: bool = True, typo_boost: float = 0.0) -> str:
-        """The address a person gives on one record (registered as an identifier)."""
+    def email_given(
+        self, p: Person, spaces_ok: bool = True, typo_boost: float = 0.0, personal: bool = False
+    ) -> str:
+        """The address a person gives on one record (registered as an identifier); ``personal``: their
+        usual address (not the office's)."""
         rng = self.rng
         r = rng.random()
-        if p.office and p.company is not None and r < 0.25:
+        if p.office and p.company is not None and r < 0.25 and not personal:
             raw = p.company.mailbox
             self.reg.add("email", "", raw, raw, p.pid)
             return raw
-        if p.work_email is not None and r > 0.88:
+        if p.work_email is not None and r > 0.88 and not personal:
             raw = p.work_email if rng.random() < 0.8 else p.work_email.title()
             self.reg.add("email", "", raw, canon_email(p.work_email), p.pid)
             return raw
@@ -241,7 +256,16 @@ class Touchpoints:
         head = f",s{w.session_seq:09d},{ck.value},"
         tail = f",{ck.device},{p.country},"
         shop_id = p.shop_id
-        uid = shop_id if (shop_id and ck.logged and rnd() < 0.5) else ""
+        uid = shop_id if (shop_id and ck.logged and rnd() < STAY_SIGNED_IN) else ""
+        if (
+            shop_id
+            and not uid
+            and rnd() < (SIGN_IN_LATER_VISIT if ck.visits else SIGN_IN_FIRST_VISIT)
+            and not any(ev == "login" or ev == "login_failed" for ev, _ in hits)
+        ):
+            k = 1 + int(rnd() * len(hits))  # after the first page
+            hits = [*hits[:k], LOGIN_HIT[p.country], *hits[k:]]
+        ck.visits += 1
         used_uid = bool(uid)
         eid = (p.eid or "") if newsletter else ""
         ref = (
@@ -333,6 +357,13 @@ class Touchpoints:
                 version = v
         platform = "ios" if p.idx % 5 < 2 else "android"
         logged = p.shop_id is not None and p.app_since > 0 and p.app_since <= t
+        if (
+            not logged
+            and p.shop_id
+            and rng.random() < APP_SIGN_IN
+            and not any(e[0] == "login" or e[0] == "login_failed" for e in events)
+        ):
+            events = [*events[:1], ("login", "login", {}), *events[1:]]
         email = p.email
         user = {"shop_customer_id": p.shop_id, "email": email} if logged else None
         anon = ("a" + p.device,)

@@ -61,7 +61,7 @@ class Contacts(Service):
             ep.bad += 1
         resolved = depts[-1] == target and solve
         out = a.call(p, ep, t, depts, long_wait=long_wait, resolved=resolved)
-        self.ticket_after(p, ep, out.end, "phone", depts[-1], depts)
+        self.ticket_after(p, ep, out.end, "phone", depts[-1], depts, phone=out.phone)
         return out
 
     def by_chat(self, p: Person, ep: Episode, t: int, target: str, solve: bool) -> CallOut:
@@ -108,8 +108,15 @@ class Contacts(Service):
                 opening=tx.followup(rng, p.lang, ep.tone, ep.slots),
             )
             handled += res2.handled_by
-            res = CallOut(res.refs + res2.refs, res2.answered, handled, res2.end, res2.resolved)
-        self.ticket_after(p, ep, res.end, "chat", handled[-1] if handled else dept, handled)
+            res = CallOut(
+                res.refs + res2.refs,
+                res2.answered,
+                handled,
+                res2.end,
+                res2.resolved,
+                email=res.email or res2.email,
+            )
+        self.ticket_after(p, ep, res.end, "chat", handled[-1] if handled else dept, handled, email=res.email)
         return res
 
     def by_email(self, p: Person, ep: Episode, t: int, target: str, solve: bool) -> CallOut:
@@ -173,8 +180,8 @@ class Contacts(Service):
         if ref_out is None:
             return CallOut([ref_in] if ref_in else [], False, [], t, False)
         ep.note(t + delay, "handled", ref_out, dept)
-        self.ticket_after(p, ep, t + delay, "email", dept, [dept])
-        return CallOut([x for x in (ref_in, ref_out) if x], True, [dept], t + delay, resolved)
+        self.ticket_after(p, ep, t + delay, "email", dept, [dept], email=addr)
+        return CallOut([x for x in (ref_in, ref_out) if x], True, [dept], t + delay, resolved, email=addr)
 
     def at_store(self, p: Person, ep: Episode, t: int, solve: bool) -> CallOut:
         a, rng = self.a, self.rng

@@ -17,6 +17,9 @@ from .episodes import Episode
 from .people import Person, ani_writing, canon_email
 from .silos import dumps, q_semi
 
+# The agent identifies a caller who has a CRM record (by the number, or by asking) on most answered calls.
+CALLER_IDENTIFIED = 0.75
+
 
 class Conversations(Touchpoints):
     def call(
@@ -61,7 +64,7 @@ class Conversations(Touchpoints):
             ivr += ">" + str(1 + int(rng.random() * 3))
         pfx = "MI" if site == "MILANO" else "LN"
         tt = t
-        crm_known = p.crm_id is not None and rng.random() < 0.6
+        crm_known = p.crm_id is not None and rng.random() < CALLER_IDENTIFIED
         prev_t = t
         ep.contact(t, f"calls:{call_id}|1", "voice")
         for leg, dept in enumerate(depts, start=1):
@@ -187,7 +190,7 @@ class Conversations(Touchpoints):
                 ep.bad += 1
             prev_t = tt
             tt += wait + talk + hold
-        return CallOut(refs, True, handled, tt, resolved)
+        return CallOut(refs, True, handled, tt, resolved, phone=None if withheld else (ph, why))
 
     # --- chat ----------------------------------------------------------------------------------
 
@@ -212,7 +215,11 @@ class Conversations(Touchpoints):
         lang, slots, country = p.lang, ep.slots, p.country
         ck = p.cookie_at(t)
         r = rng.random()
-        vemail = "" if r < 0.25 else self.email_given(p, spaces_ok=True, typo_boost=0.05)
+        if p.shop_id and ck.logged:  # a signed-in visitor: the pre-chat form has the account's address
+            vemail = p.email
+            self.reg.add("email", "", vemail, p.email_canon, p.pid)
+        else:
+            vemail = "" if r < 0.25 else self.email_given(p, spaces_ok=True, typo_boost=0.05)
         vname = p.first if rng.random() < 0.85 else p.first.lower()
         self.reg.add("anonymous_id", "", ck.value, ck.value, p.pid)
         ids = ("a" + ck.value, self.email_key(p, vemail)) if vemail else ("a" + ck.value,)
@@ -315,7 +322,7 @@ class Conversations(Touchpoints):
         ep.note(first_customer_t, "wait", ref0, "chat", agent_ref, wait)
         if wait > 120:
             ep.bad += 1
-        return CallOut(refs, True, [dept], msgs[-1][0], resolved and not transfer_to)
+        return CallOut(refs, True, [dept], msgs[-1][0], resolved and not transfer_to, email=vemail)
 
     # --- email ---------------------------------------------------------------------------------
 
@@ -378,7 +385,7 @@ class Conversations(Touchpoints):
             "agent_id": agent.agent_id,
         }
         ep.seen(t, "email", dept)
-        self.reg.add("email", "", to_addr, _canon_for(p, to_addr), p.pid)
+        self.reg.add("email", "", to_addr, canon_for(p, to_addr), p.pid)
         ids = (self.email_key(p, to_addr),)
         return self._truth("email", mid, p, ep, t, dumps(obj), text_tone=1, lang=p.lang, ids=ids)
 
@@ -413,7 +420,8 @@ def _fact_note(kind: str, lang: str, slots: dict[str, str]) -> str:
     return _FACT_NOTE[kind][lang].format_map(slots)
 
 
-def _canon_for(p: Person, addr: str) -> str:
+def canon_for(p: Person, addr: str) -> str:
+    """The true canonical value of an address a person wrote (a typo's is the address they meant)."""
     c = canon_email(addr)
     if p.company is not None and c == p.company.mailbox:
         return c

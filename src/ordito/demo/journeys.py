@@ -50,6 +50,15 @@ RATES = {
 }
 
 
+# Customers with an online account order consumables online (a filter, descaler, bags): most of them
+# once in the period, whatever else they buy.
+FIRST_ORDER = 0.92
+# After a smooth delivery, a few customers leave a 4-5 star Trustpilot review.
+HAPPY_REVIEW = 0.02
+# Customers without an online account browse a tenth as much, and buy in store 80% of the time.
+OFFLINE_BROWSING = 0.1
+OFFLINE_IN_STORE = 0.8
+
 _EXP: dict[float, float] = {}
 
 
@@ -102,6 +111,8 @@ class Life(Contacts):
             heapq.heappush(agenda, (daytime(rnd(), rnd(), t, country), next(seq), kind, arg))
 
         needs = list(RATES.items()) if p.customer else [("browse", 2.2), ("info", 0.12)]
+        if p.customer and not p.shop_id:  # no online account: a store-and-phone customer, seldom online
+            needs = [(k, r * OFFLINE_BROWSING if k == "browse" else r) for k, r in needs]
         act = p.activity if p.customer else 1.0
         if p.newsletter:
             needs.append(("newsletter", 3.0 / act))
@@ -116,6 +127,11 @@ class Life(Contacts):
                     agenda.append(
                         (daytime(rnd(), rnd(), wave + int(rnd() * 10 * DAY), country), next(seq), "nps", None)
                     )
+        if p.shop_id and rnd() < FIRST_ORDER:
+            # an online account is kept by people who order online: a consumable at least, in the period
+            agenda.append(
+                (daytime(rnd(), rnd(), START + int(rnd() * SPAN), country), next(seq), "consumables", None)
+            )
         heapq.heapify(agenda)
         self.push = push
         while agenda:
@@ -128,6 +144,8 @@ class Life(Contacts):
                 self.newsletter(p, t)
             elif kind == "nps":
                 self.nps(p, t)
+            elif kind == "consumables":  # they know what they need: seldom a look around first
+                self.purchase(p, t, pick(rng, cat.ACCESSORIES), research=int(rnd() < 0.3), online=True)
             else:
                 getattr(self, kind)(p, t, arg)
 
@@ -174,7 +192,11 @@ class Life(Contacts):
 
     # --- purchase ------------------------------------------------------------------------------
 
-    def purchase(self, p: Person, t: int, arg: object) -> None:
+    def purchase(
+        self, p: Person, t: int, arg: object, research: int | None = None, online: bool = False
+    ) -> None:
+        """Research (``research`` sessions, else 1-3), maybe an abandoned cart, then an order (``online``:
+        always) or a sale in store."""
         a, rng, country = self.a, self.rng, p.country
         prod = (
             arg
@@ -184,9 +206,11 @@ class Life(Contacts):
         ep = self.new_ep(p, "purchase", t, slots_for(p, prod))
         pages, cats, prods = cat.PAGES[country], cat.CATEGORY_PAGES[country], cat.PRODUCT_PAGES[country]
         app = p.device is not None and rng.random() < 0.35
-        in_store = (not p.shop_id and rng.random() < 0.5) or rng.random() < 0.1
+        in_store = not online and ((not p.shop_id and rng.random() < OFFLINE_IN_STORE) or rng.random() < 0.1)
         ppage = prods[prod.sku]
-        for _ in range(1 + int(rng.random() * 2.2)):
+        if research is None:  # customers without an online account look the product up in the store
+            research = 1 + int(rng.random() * 2.2) if p.shop_id or not p.customer else int(rng.random() < 0.3)
+        for _ in range(research):
             if app:
                 out, t = a.app_session(
                     p, ep, t, [("app_open", "home", {}), ("screen_view", "product", {"sku": prod.sku})]
@@ -310,7 +334,7 @@ class Life(Contacts):
             ep.resolved_at = due
             if rng.random() < 0.05:
                 self.push(due + int(2 * DAY + rng.random() * 18 * DAY), "refund", (o, prod))
-            elif rng.random() < 0.04 and due + 3 * DAY < END:
+            elif rng.random() < HAPPY_REVIEW and due + 3 * DAY < END:
                 self.review(p, ep, due + int(DAY + rng.random() * 6 * DAY), 4 + (rng.random() < 0.6), [])
         self.finish(p, ep)
 

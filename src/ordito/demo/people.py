@@ -275,6 +275,7 @@ class Cookie:
     start: int  # first seen
     device: str  # desktop | mobile | tablet
     logged: bool = False  # has its owner logged in on it yet
+    visits: int = 0  # web sessions on it so far
     written: bool = False  # already in the household's identifier registry
 
 
@@ -335,6 +336,7 @@ class Person:
     crm_id: str | None = None
     shop_id: str | None = None
     loyalty: str | None = None
+    paper_receipts: bool = False  # a loyalty member who does not get receipts by email
     cookies: list[Cookie] = field(default_factory=list)
     device: str | None = None
     app_since: int = 0

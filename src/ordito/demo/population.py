@@ -23,6 +23,7 @@ from .people import (
     new_postcode,
     pick_weighted,
 )
+from .systems import PAPER_RECEIPTS
 from .texts import pick
 from .world import World
 
@@ -30,8 +31,17 @@ _IT_CITY_W = tuple((c.name, c.weight) for c in nm.IT_CITIES)
 _UK_CITY_W = tuple((c.name, c.weight) for c in nm.UK_CITIES)
 _CITY = {c.name: c for c in nm.IT_CITIES + nm.UK_CITIES}
 _COOKIES = (("1", 40), ("2", 35), ("3", 17), ("4", 8))
+_PROSPECT_COOKIES = (("1", 70), ("2", 30))  # prospects: recent, lighter visitors
 _DEVICES = (("desktop", 42), ("mobile", 48), ("tablet", 10))
-_LOYALTY_A = 7_777_777_777
+# Accounts of a customer (docs/DEMO_COMPANY.md, "How identities connect"): a CRM record; an online account
+# (the shop account: ordering, tracking orders, registering warranties, the loyalty points); a loyalty card.
+CRM_ACCOUNT = 0.6
+ONLINE_ACCOUNT = 0.88
+LOYALTY_ONLINE = 0.25
+LOYALTY_OFFLINE = 0.85
+APP_USERS = 0.35  # of the customers with an online account
+# the first cookie may predate 2025: most customers had signed in on that browser already
+SIGNED_IN_BEFORE = 0.9
 _COOKIE_A = 6_700_417
 
 
@@ -134,9 +144,10 @@ def make_person(
             p.office = True
             if p.company is None:
                 p.company = w.company(rng, country)
-        has_crm = rng.random() < 0.6
-        has_shop = rng.random() < 0.72
-        has_loyalty = rng.random() < 0.3
+        has_crm = rng.random() < CRM_ACCOUNT
+        has_shop = rng.random() < ONLINE_ACCOUNT
+        # customers without an online account shop in the stores: most of them carry the card
+        has_loyalty = rng.random() < (LOYALTY_ONLINE if has_shop else LOYALTY_OFFLINE)
         if not (has_crm or has_shop or has_loyalty):
             has_loyalty = True
         if has_crm:
@@ -146,8 +157,9 @@ def make_person(
             p.shop_id = str(w.shop_next)
             w.shop_next += w.lanes * (1 + (rng.random() < 0.05))
         if has_loyalty:
-            p.loyalty = "80" + f"{(_LOYALTY_A * w.next('loyalty') + w.loyalty_b) % 10**10:010d}"
-        if p.shop_id and rng.random() < 0.3:
+            p.loyalty = w.new_loyalty()
+            p.paper_receipts = rng.random() < PAPER_RECEIPTS
+        if p.shop_id and rng.random() < APP_USERS:
             p.device = _uuid(rng)
             p.app_since = START if rng.random() < 0.5 else 0
         n_owned = int(rng.random() * 3)
@@ -159,11 +171,11 @@ def make_person(
         p.newsletter = rng.random() < 0.3
     if p.newsletter:
         p.eid = email_id(p.email_canon)
-    n_cookies = int(pick_weighted(rng, _COOKIES))
+    n_cookies = int(pick_weighted(rng, _COOKIES if customer else _PROSPECT_COOKIES))
     for t0 in cookie_times(rng, n_cookies):
         r10 = 1_000_000_000 + (_COOKIE_A * w.next("cookie") + w.cookie_b) % 9_000_000_000
         ck = Cookie(f"GA1.2.{r10}.{t0}", t0, pick_weighted(rng, _DEVICES))
-        if t0 < START and p.shop_id and rng.random() < 0.5:
+        if t0 < START and p.shop_id and rng.random() < SIGNED_IN_BEFORE:
             ck.logged = True
         p.cookies.append(ck)
     if rng.random() < (0.25 if customer else 0.12):

@@ -24,10 +24,15 @@ from .clock import (
     next_open,
 )
 from .episodes import FACT_KINDS, Episode, Friction, detect, facts_rows
-from .people import Person, new_handle
+from .people import Person, Phone, new_handle
 from .systems import Actor
 from .texts import Slots, pick
 from .world import World
+
+# Social care answers public complaints, and asks their authors for their details in private: then the
+# handle goes on the customer's ticket.
+BRAND_REPLIES = 0.85
+SOCIAL_CARE_LINKS = 0.9
 
 SELF_SERVICE_P = {
     "delivery_problem": 0.7,
@@ -305,7 +310,18 @@ class Service:
         platform = pick(rng, platforms)
         return platform, p.handles[platform]
 
-    def ticket_after(self, p: Person, ep: Episode, t: int, origin: str, dept: str, depts: list[str]) -> None:
+    def ticket_after(
+        self,
+        p: Person,
+        ep: Episode,
+        t: int,
+        origin: str,
+        dept: str,
+        depts: list[str],
+        email: str = "",
+        phone: tuple[Phone, str] | None = None,
+    ) -> None:
+        """The CRM after a contact: a new ticket (with the contact's details), or an update of the open one."""
         a, rng, lang = self.a, self.rng, p.lang
         tk = ep.ticket if isinstance(ep.ticket, Ticket) else None
         if tk is None or rng.random() < 0.12:
@@ -317,6 +333,8 @@ class Service:
                 origin,
                 depts[0],
                 tx.ticket_from(rng, lang, origin, summary[:1].upper() + summary[1:]),
+                contact_email=email,
+                contact_phone=phone,
             )
             ep.ticket = tk
             a.ticket_update(p, ep, tk, t + 120 + int(rng.random() * 600), "assigned", "open", "")
@@ -436,6 +454,7 @@ class Service:
             cat.INTENT_DEPT[intent],
             tx.ticket_from(rng, p.lang, "web", text),
             tone=ep.tone,
+            contact_email=p.email if p.shop_id else "",  # a signed-in customer's form has their address
         )
         for kind in FACT_KINDS.get(intent, ()):
             ep.give(kind, cref, text)
@@ -520,7 +539,7 @@ class Service:
                 p.full,
                 tone=tone,
             )
-            if sid and rng.random() < 0.7:
+            if sid and rng.random() < BRAND_REPLIES:
                 reply_t = next_open(t + int(DAY + rng.random() * DAY), p.country, SOCIAL_HOURS, rng.random())
                 a.social(
                     None,
@@ -534,10 +553,40 @@ class Service:
                     cat.BRAND_NAME[p.country],
                     reply_to=sid,
                 )
+                if rng.random() < SOCIAL_CARE_LINKS:
+                    self.link_handle(p, ep, reply_t + 600, f"{platform}:{handle}")
         elif tone >= 2 and rng.random() < 0.05:
-            self.review(p, ep, t + int(DAY + rng.random() * 3 * DAY), 1 + (rng.random() < 0.4), frictions)
+            stars = 1 + (rng.random() < 0.4)
+            written = self.review(p, ep, t + int(DAY + rng.random() * 3 * DAY), stars, frictions)
+            if written and rng.random() < SOCIAL_CARE_LINKS:
+                self.link_handle(p, ep, t + int(4 * DAY + rng.random() * DAY), f"trustpilot:{written}")
 
-    def review(self, p: Person, ep: Episode, t: int, stars: int, frictions: list[str]) -> None:
+    def link_handle(self, p: Person, ep: Episode, t: int, handle: str) -> None:
+        """Social care asks the author of a complaint for their details in private and records the handle
+        on the customer's ticket (or opens one)."""
+        a, rng = self.a, self.rng
+        t = next_open(t, p.country, SOCIAL_HOURS, rng.random())
+        tk = ep.ticket if isinstance(ep.ticket, Ticket) else None
+        if tk is None:
+            text = tx.core(rng, p.lang, ep.intent, ep.slots)
+            a.ticket_open(
+                p,
+                ep,
+                t,
+                "social",
+                "customer_service",
+                tx.ticket_from(rng, p.lang, "social", text),
+                handle=handle,
+            )
+            return
+        if not tk.handle:
+            tk.handle = handle
+            platform, _, name = handle.partition(":")
+            tk.ids = (*tk.ids, f"h{platform}:{name.lower()}")
+        a.ticket_update(p, ep, tk, t, "comment", tk.status, tx.ticket_work(rng, tk.lang, ep.intent))
+
+    def review(self, p: Person, ep: Episode, t: int, stars: int, frictions: list[str]) -> str | None:
+        """A Trustpilot review; returns the handle if it was written."""
         a, rng = self.a, self.rng
         handle = p.handles.get("trustpilot")
         if handle is None:
@@ -546,7 +595,7 @@ class Service:
             )
         s = Slots(ep.slots)
         tone = 0 if stars >= 4 else 1 if stars == 3 else 2 if stars == 2 else 3
-        a.social(
+        ref, _ = a.social(
             p,
             ep,
             t,
@@ -559,6 +608,7 @@ class Service:
             rating=stars,
             tone=tone,
         )
+        return handle if ref is not None else None
 
 
 def _context_ref(ref: str) -> str:

@@ -85,6 +85,7 @@ POS_COLUMNS = (
     "ts",
     "store_country",
     "loyalty_card",
+    "email",
     "type",
     "amount",
     "currency",

@@ -12,11 +12,29 @@ from .clock import (
     year_of,
     zone_offset,
 )
-from .conversations import Conversations
+from .conversations import Conversations, canon_for
 from .episodes import Episode
-from .people import Person, phone_writing
+from .people import Person, Phone, phone_writing
 from .silos import dumps, q
 from .world import PLACEHOLDER_EMAILS, PLACEHOLDER_PHONES, placeholder_phone_norm
+
+# Tickets: the agent finds the customer's CRM record 90% of the time, and then the ticket has the address
+# registered there; agents type a placeholder when the customer refuses to give a value.
+CRM_FOUND = 0.9
+ACCOUNT_EMAIL = 0.95
+PLACEHOLDER_P = 0.025
+# Tills: members have their card scanned on most receipts, and get the receipt by email at the address
+# registered with the card (unless they asked for paper); others may ask for an e-receipt; the service
+# desk takes an address to tell the customer when a repair is ready.
+CARD_SCANNED = 0.95
+JOIN_AT_TILL = 0.4  # a customer without a card buying in store joins the loyalty programme
+PAPER_RECEIPTS = 0.08  # members who asked for paper receipts
+# Orders of account holders have the account's address (else the one typed at the checkout).
+ORDER_ACCOUNT_EMAIL = 0.92
+# Surveys are sent to the customer's registered address (else to the one of the contact).
+SURVEY_TO_ACCOUNT = 0.85
+E_RECEIPT_ASKED = 0.4
+DESK_CONTACT = 0.85
 
 
 class Actor(Conversations):
@@ -32,28 +50,39 @@ class Actor(Conversations):
         comment: str,
         handle: str = "",
         tone: int = 1,
+        contact_email: str = "",
+        contact_phone: tuple[Phone, str] | None = None,
     ) -> tuple[Ticket, str | None]:
+        """A new ticket. Its contact details come from the customer's CRM record when the agent finds it
+        (the address registered there), else from the contact: the number called from, the address written
+        from or typed in the chat; else the agent types what the customer says."""
         from . import texts as tx
 
         rng, w = self.rng, self.w
         n = w.next("ticket")
         country = p.country
         name = p.full if rng.random() < 0.85 else f"{p.last.upper()} {p.first.upper()}"
-        crm = p.crm_id if p.crm_id and rng.random() < 0.9 else ""
+        crm = p.crm_id if p.crm_id and rng.random() < CRM_FOUND else ""
         email = phone = phone_key = ""
         r = rng.random()
-        if r < 0.025:
+        if r < PLACEHOLDER_P:
             email = PLACEHOLDER_EMAILS[int(rng.random() * len(PLACEHOLDER_EMAILS))]
             self.reg.add("email", "", email, email, p.pid)
-        elif r < 0.85:
-            email = self.email_given(p)
+        elif crm and r < ACCOUNT_EMAIL:
+            email = p.email  # as registered in the CRM
+            self.reg.add("email", "", email, p.email_canon, p.pid)
+        elif contact_email and r < ACCOUNT_EMAIL:
+            email = contact_email  # copied from the contact, as written
+            self.reg.add("email", "", email, canon_for(p, email), p.pid)
+        elif crm or contact_email or r < 0.85:
+            email = self.email_given(p)  # typed by the agent
         r = rng.random()
-        if r < 0.025:
+        if r < PLACEHOLDER_P:
             phone = PLACEHOLDER_PHONES[int(rng.random() * len(PLACEHOLDER_PHONES))]
             self.reg.add("phone", "", phone, placeholder_phone_norm(phone), p.pid)
             phone_key = "p" + placeholder_phone_norm(phone)
-        elif r < 0.75 or not (crm or email or handle):  # the CRM wants at least one way to reach them
-            ph, why = self.phone_given(p)
+        elif r < 0.75 or contact_phone or not (crm or email or handle):  # at least one way to reach them
+            ph, why = contact_phone if contact_phone and r < 0.95 else self.phone_given(p)
             phone = phone_writing(rng, ph, national_ok=ph.country == "IT")
             self.reg_phone(phone, ph, p.pid, why)
             phone_key = "p" + ph.e164
@@ -177,7 +206,11 @@ class Actor(Conversations):
                 }
             )
             total += price * qty
-        email = self.email_given(p, spaces_ok=True)
+        if p.shop_id and rng.random() < ORDER_ACCOUNT_EMAIL:
+            email = p.email  # the account's address
+            self.reg.add("email", "", email, p.email_canon, p.pid)
+        else:  # typed at the checkout: a guest gives their usual address
+            email = self.email_given(p, spaces_ok=True, personal=not p.shop_id)
         ph, why = self.phone_given(p)
         if store_phone and rng.random() < 0.1:
             phone = PLACEHOLDER_PHONES[int(rng.random() * 2)]
@@ -261,8 +294,12 @@ class Actor(Conversations):
         ckey = "rcpt-" + store.store_id
         n = w.next(ckey)
         receipt = f"{n:07d}"
-        card = ""
-        if p.loyalty and rng.random() < 0.6:
+        card = email = ""
+        ids: tuple[str, ...] = ()
+        if not p.loyalty and p.customer and kind == "sale" and rng.random() < JOIN_AT_TILL:
+            p.loyalty = w.new_loyalty()  # the cashier signs them up: the card is scanned right away
+            p.paper_receipts = rng.random() < PAPER_RECEIPTS
+        if p.loyalty and rng.random() < CARD_SCANNED:
             r = rng.random()
             lc = p.loyalty
             card = (
@@ -271,9 +308,14 @@ class Actor(Conversations):
                 else (f"{lc[:4]} {lc[4:8]} {lc[8:]}" if r < 0.75 else f"{lc[:4]}-{lc[4:8]}-{lc[8:]}")
             )
             self.reg.add("loyalty_id", "elettra", card, "elettra:" + lc, p.pid)
-            ids: tuple[str, ...] = ("lelettra:" + lc,)
-        else:
-            ids = ()
+            ids = ("lelettra:" + lc,)
+            if not p.paper_receipts:  # the receipt goes to the address registered with the card
+                email = p.email
+                self.reg.add("email", "", email, p.email_canon, p.pid)
+                ids = (*ids, "e" + p.email_canon)
+        elif kind != "visit" and rng.random() < (DESK_CONTACT if kind == "service_desk" else E_RECEIPT_ASKED):
+            email = self.email_given(p, spaces_ok=False)  # typed at the till
+            ids = (self.email_key(p, email),)
         off = zone_offset(t, store.country)
         staff = f"{store.store_id}-S{1 + int(rng.random() * store.staff):02d}"
         cur = "EUR" if store.country == "IT" else "GBP"
@@ -283,6 +325,7 @@ class Actor(Conversations):
             iso_local(t, off),
             store.country,
             card,
+            email,
             kind,
             f"{amount:.2f}",
             cur,
@@ -290,7 +333,7 @@ class Actor(Conversations):
             staff,
             note,
         )
-        line = ",".join(row[:10]) + "," + q(row[10]) + "\n"
+        line = ",".join(row[:11]) + "," + q(row[11]) + "\n"
         if ep is not None:
             ep.seen(t, "store", "store_operations" if kind in ("service_desk", "return") else "")
         return self._truth(
@@ -324,7 +367,11 @@ class Actor(Conversations):
             return None
         n = w.next("survey")
         rid = f"R{n:08d}"
-        email = self.email_given(p)
+        if self.rng.random() < SURVEY_TO_ACCOUNT:  # the invitation went to the address the brand has
+            email = p.email
+            self.reg.add("email", "", email, p.email_canon, p.pid)
+        else:
+            email = self.email_given(p)
         crm = p.crm_id if p.crm_id and self.rng.random() < 0.7 else ""
         if crm:
             self.reg.add("customer_id", "crm", crm, "crm:" + crm, p.pid)

@@ -38,6 +38,7 @@ class Agent:
     dept: str
 
 
+_LOYALTY_A = 7_777_777_777
 PLACEHOLDER_PHONES = ("0000000000", "1234567890", "+390000000000")
 PLACEHOLDER_EMAILS = ("noemail@noemail.com", "nessuna@email.it", "test@test.com", "no@no.it")
 # Kind, namespace, normalised value -> why the value is shared by several people.
@@ -127,6 +128,10 @@ class World:
         self.shared_reason[("phone", "", sw.e164)] = "office_switchboard"
         self.shared_reason[("email", "", mailbox)] = "generic_mailbox"
         return c
+
+    def new_loyalty(self) -> str:
+        """A new loyalty card number (12 digits, ``80`` first)."""
+        return "80" + f"{(_LOYALTY_A * self.next('loyalty') + self.loyalty_b) % 10**10:010d}"
 
     def next(self, name: str) -> int:
         """The next number of sequence ``name`` (1-based, interleaved between lanes)."""
