@@ -37,8 +37,8 @@ Ref = str | None
 # One not signed in signs in during the visit (to see their orders, warranties and points, or when the
 # site asks a returning customer to): most do on the first visit of a new browser, some on later ones.
 STAY_SIGNED_IN = 0.8
-SIGN_IN_FIRST_VISIT = 0.95
-SIGN_IN_LATER_VISIT = 0.5
+SIGN_IN_FIRST_VISIT = 0.97
+SIGN_IN_LATER_VISIT = 0.6
 # The app asks to sign in at launch until the user does.
 APP_SIGN_IN = 0.9
 LOGIN_HIT = {c: ("login", f"login,{cat.PAGES[c]['login'].body},,,,,") for c in ("IT", "GB")}
@@ -190,7 +190,7 @@ class Touchpoints:
         """The number a person gives on one record, and why it may be shared."""
         r = self.rng.random()
         hh = p.hh
-        if hh.family_phone is not None and r < 0.7:
+        if hh.family_phone is not None and r < 0.5:
             return hh.family_phone, "family_phone"
         if p.office and p.company is not None and r > 0.72:
             return p.company.switchboard, "office_switchboard"

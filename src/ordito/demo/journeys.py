@@ -111,11 +111,11 @@ class Life(Contacts):
             heapq.heappush(agenda, (daytime(rnd(), rnd(), t, country), next(seq), kind, arg))
 
         needs = list(RATES.items()) if p.customer else [("browse", 2.2), ("info", 0.12)]
-        if p.customer and not p.shop_id:  # no online account: a store-and-phone customer, seldom online
-            needs = [(k, r * OFFLINE_BROWSING if k == "browse" else r) for k, r in needs]
         act = p.activity if p.customer else 1.0
         if p.newsletter:
             needs.append(("newsletter", 3.0 / act))
+        if p.customer and not p.shop_id:  # no online account: a store-and-phone customer, seldom online
+            needs = [(k, r * OFFLINE_BROWSING if k in ("browse", "newsletter") else r) for k, r in needs]
         for kind, rate in needs:
             for _ in range(poisson(rng, rate * act)):
                 agenda.append(

@@ -36,7 +36,7 @@ _DEVICES = (("desktop", 42), ("mobile", 48), ("tablet", 10))
 # Accounts of a customer (docs/DEMO_COMPANY.md, "How identities connect"): a CRM record; an online account
 # (the shop account: ordering, tracking orders, registering warranties, the loyalty points); a loyalty card.
 CRM_ACCOUNT = 0.6
-ONLINE_ACCOUNT = 0.88
+ONLINE_ACCOUNT = 0.92
 LOYALTY_ONLINE = 0.25
 LOYALTY_OFFLINE = 0.85
 APP_USERS = 0.35  # of the customers with an online account

@@ -151,7 +151,8 @@ class Service:
         """Self-service first, then contacts until the need is met, the customer gives up, or time ends."""
         rng, intent = self.rng, ep.intent
         target = cat.INTENT_DEPT[intent]
-        if self_service and rng.random() < SELF_SERVICE_P.get(intent, 0.5):
+        online = p.shop_id is not None or not p.customer  # store-and-phone customers seldom try the site
+        if self_service and rng.random() < SELF_SERVICE_P.get(intent, 0.5) * (1.0 if online else 0.3):
             t, done = self.self_serve(p, ep, t)
             if done:
                 self.close(p, ep, t)
