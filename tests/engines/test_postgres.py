@@ -150,3 +150,18 @@ def test_publish_is_idempotent(published: str, pg: Any, demo_ws: ordito.Workspac
 def test_publish_refuses_unknown_tables(published: str, pg: Any, demo_ws: ordito.Workspace) -> None:
     with pytest.raises(ordito.errors.ConfigError, match="no such table"):
         publish(demo_ws.engine, pg, tables=["nope"])
+
+
+def test_copy_errors_surface_and_load_nothing(pg: Any) -> None:
+    pg.run_native("CREATE TEMP TABLE c (a bigint)")
+    with pytest.raises(StoreError, match="invalid input syntax"):
+        pg.copy_batches("c", [pa.record_batch({"a": ["1", "not a number"]})])
+
+    def broken() -> Any:
+        yield pa.record_batch({"a": pa.array([1, 2], pa.int64())})
+        raise OSError("the source went away")
+
+    with pytest.raises(OSError, match="went away"):
+        pg.copy_batches("c", broken())
+    assert pg.scalar("SELECT count(*) FROM c") == 0  # a failed COPY loads nothing
+    assert pg.copy_batches("c", (pa.record_batch({"a": pa.array([i], pa.int64())}) for i in range(5))) == 5

@@ -190,17 +190,17 @@ def _to_postgres(
     sql, types = source_sql(src, name, "postgres")
     reader = _arrow_reader(src, sql, batch_rows)
     schema = engine.schema
-    staging = f"{q(schema)}.{q(f'_ordito_new_{name}')}"
-    engine.run_native(f"DROP TABLE IF EXISTS {staging}")
-    engine.create_table(staging, reader.schema, types=types)
+    staging = f"_ordito_new_{name}"
+    engine.run_native(f"DROP TABLE IF EXISTS {q(schema)}.{q(staging)}")
+    engine.create_table(staging, reader.schema, in_schema=schema, types=types)
     if progress is not None:
         progress(name, 0, total)
     cb = (lambda n: progress(name, n, total)) if progress is not None else None
-    rows = int(engine.copy_batches(staging, reader, progress=cb))
+    rows = engine.copy_batches(staging, reader, in_schema=schema, progress=cb)
     final = f"{q(schema)}.{q(name)}"
     with engine.transaction():
         engine.run_native(f"DROP TABLE IF EXISTS {final}")
-        engine.run_native(f"ALTER TABLE {staging} RENAME TO {q(name)}")
+        engine.run_native(f"ALTER TABLE {q(schema)}.{q(staging)} RENAME TO {q(name)}")
         for table, col in PG_INDEXES:
             if table == name and col in reader.schema.names:
                 engine.run_native(f"CREATE INDEX {q(f'{name}_{col}_idx')} ON {final} ({q(col)})")
