@@ -20,6 +20,22 @@ UPDATE = os.environ.get("ORDITO_UPDATE_SNAPSHOTS") == "1"
 BUILDERS = builders()
 
 
+def test_public_names() -> None:
+    import ordito.analytics
+
+    assert sorted(ordito.analytics.__all__) == [
+        "builders",
+        "channel_mix",
+        "channel_mix_sql",
+        "coverage_sql",
+        "customers_by_channels_sql",
+        "events_by_source_sql",
+        "identifiers_by_kind_sql",
+        "overview",
+        "quarantine_reasons_sql",
+    ]
+
+
 def test_there_are_builders() -> None:
     assert {"channel_mix_sql", "events_by_source_sql", "quarantine_reasons_sql"} <= set(BUILDERS)
 
