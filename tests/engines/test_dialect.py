@@ -111,10 +111,10 @@ def test_spark_literals_escape_what_spark_reads() -> None:
 def test_check_portable_names_what_is_not() -> None:
     problems = check_portable(
         "SELECT a, count(*), unnest(l) AS u, strlen(a) AS Bad, CAST(x AS HUGEINT) AS h FROM t "
-        "WHERE a ILIKE 'x%' ORDER BY ALL"
+        "WHERE a ILIKE 'x%' AND floor(v) > 1 ORDER BY ALL"
     )
     text = "\n".join(problems)
-    for needle in ("count(*)", "explode", "strlen", "'Bad'", "INT128", "ORDER BY ALL", "ILIKE"):
+    for needle in ("count(*)", "explode", "strlen", "'Bad'", "INT128", "ORDER BY ALL", "ILIKE", "floor"):
         assert needle.lower() in text.lower(), needle
     assert check_portable("SELECT a, count(*) AS n FROM t WHERE b IN (SELECT c FROM u) GROUP BY a") == []
 

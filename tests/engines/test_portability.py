@@ -71,6 +71,10 @@ CASES: dict[str, str] = {
     "arithmetic": """SELECT k, abs(x) AS a, round(x, 1) AS r, CAST(floor(x) AS BIGINT) AS f,
                             CAST(ceil(x) AS BIGINT) AS c, x / 4 AS q, n / 2 AS h, n * 3 - 1 AS lin
                      FROM pt ORDER BY k""",
+    "casts": """SELECT k, CAST(x AS DECIMAL(10, 2)) AS dec, CAST(n AS INT) AS i, CAST(k AS VARCHAR) AS ks,
+                       CAST(ts AS VARCHAR) AS tss, CAST(CAST(ts AS DATE) AS VARCHAR) AS ds,
+                       CAST(CAST(k AS VARCHAR) AS BIGINT) AS back, CAST(b AS VARCHAR) AS bs
+                FROM pt ORDER BY k""",
     "text": """SELECT k, lower(s) AS lo, upper(s) AS up, length(s) AS len, substring(s, 2, 3) AS sub,
                       trim(s) AS tr, left(s, 2) AS l2, split_part(s, ':', 2) AS sp, s || '!' AS cat
                FROM pt ORDER BY k""",
@@ -107,6 +111,10 @@ KNOWN_DIFFERENCES: dict[str, tuple[str, dict[str, str]]] = {
             "up; DuckDB rounds the binary value 0.28499999... down",
             "spark": "Spark rounds the decimal reading of the double (0.285) half up; DuckDB the binary value",
         },
+    ),
+    "double_as_text": (
+        "SELECT CAST(CAST(-3.0 AS DOUBLE) AS VARCHAR) AS t",
+        {"postgres": "DuckDB writes -3.0, PostgreSQL -3 (format numbers in Python)"},
     ),
     "upper_sharp_s": (
         "SELECT upper('straße') AS u",

@@ -37,6 +37,7 @@ __all__ = [
     "Compiled",
     "Target",
     "TranspileError",
+    "bind_order",
     "check_portable",
     "compile_sql",
     "spark_literals",
@@ -345,6 +346,8 @@ def check_portable(sql: str) -> list[str]:
         elif isinstance(node, exp.DataType) and isinstance(node.parent, exp.Cast | exp.TryCast):
             if node.this not in PORTABLE_TYPES:
                 problems.append(f"cast to {node.this.name} is not portable")
+        elif isinstance(node, exp.Floor | exp.Ceil) and not isinstance(node.parent, exp.Cast):
+            problems.append(f"cast {node.sql_name().lower()}() to BIGINT (Spark gives BIGINT, DuckDB DOUBLE)")
         elif isinstance(node, exp.ILike):
             problems.append(
                 "ILIKE folds case differently (ASCII only under PostgreSQL's C collation): use lower(x) LIKE"
