@@ -220,7 +220,7 @@ class PostgresEngine(Engine):
             try:
                 rows: list[list[Any]] | None = self._con.run(sql, **params)
                 return rows
-            except pg8000.exceptions.DatabaseError as exc:
+            except (pg8000.exceptions.DatabaseError, pg8000.exceptions.InterfaceError) as exc:
                 raise StoreError(f"PostgreSQL: {_message(exc)}\n--- statement ---\n{sql}", sql=sql) from exc
 
     @contextmanager
@@ -331,7 +331,7 @@ class PostgresEngine(Engine):
         with self._lock:
             try:
                 rows = self._con.run(compiled.sql, types=types or None, **kwargs)
-            except pg8000.exceptions.DatabaseError as exc:
+            except (pg8000.exceptions.DatabaseError, pg8000.exceptions.InterfaceError) as exc:
                 raise StoreError(
                     f"PostgreSQL: {_message(exc)}\n--- statement ---\n{sql.strip()}\n"
                     f"--- as PostgreSQL ---\n{compiled.sql}",
