@@ -480,5 +480,35 @@ def serve(
         do_serve(settings.resolve_workspace(state.workspace), host, port, demo=demo)
 
 
+@app.command()
+def publish(
+    target: Annotated[
+        str,
+        typer.Argument(help="postgresql://user@host:port/db[?schema=ordito] or spark:///path/to/warehouse"),
+    ],
+    table: Annotated[list[str] | None, typer.Option("--table", help="Only this table; repeatable.")] = None,
+) -> None:
+    """Copy the canonical tables to PostgreSQL or Spark for analytics there (replaces the previous copy)."""
+    with _errors():
+        ws = _open(read_only=True)
+        try:
+            with _progress() as prog:
+                task = prog.add_task("publishing", total=None, note="")
+                res = ws.publish(
+                    target,
+                    tables=table,
+                    progress=lambda name, done, total: prog.update(
+                        task, completed=done, total=total, note=name
+                    ),
+                )
+            t = Table("table", "rows", "seconds", box=None)
+            for p in res.tables:
+                t.add_row(p.name, f"{p.rows:,}", f"{p.seconds:.1f}")
+            console.print(t)
+            console.print(f"{res.rows:,} rows published to {res.target} in {res.seconds:.1f} s.")
+        finally:
+            ws.close()
+
+
 def main() -> None:
     app()

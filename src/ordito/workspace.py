@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import settings
 from .errors import WorkspaceLockedError
@@ -40,6 +40,13 @@ def _explain_lock(path: Path, exc: WorkspaceLockedError) -> WorkspaceLockedError
         f"its API ({url}/v1/customers/lookup?phone=..., {url}/docs), send events to {url}/v1/batch, or stop "
         "it to run commands that write (DuckDB lets one process write a workspace)."
     )
+
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .store.base import Engine
+    from .store.publish import PublishResult
 
 
 class Workspace:
@@ -102,6 +109,21 @@ class Workspace:
     ) -> ResolveResult:
         """Resolve identities of the events ingested since the last run (all events with ``full``)."""
         return Resolver(self.engine, progress).run(full=full)
+
+    # --- publish ---------------------------------------------------------------------------------
+
+    def publish(
+        self,
+        target: str | Engine,
+        *,
+        tables: Sequence[str] | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> PublishResult:
+        """Copy the canonical tables to PostgreSQL (``postgresql://user@host:port/db``) or Spark
+        (``spark:///path/to/warehouse``, or an engine), replacing the previous copy (docs/ENGINES.md)."""
+        from .store.publish import publish
+
+        return publish(self.engine, target, tables, progress=progress)
 
     # --- queries ---------------------------------------------------------------------------------
 
