@@ -22,8 +22,8 @@ from ordito import Workspace
 from ordito.sources.mapping import builtin_mappings
 
 
-def build_inputs(rows: int) -> tuple[Path, Path]:
-    src = demo_company(20000)
+def build_inputs(rows: int, company: Path | None = None) -> tuple[Path, Path]:
+    src = company or demo_company(20000)
     web = src / "web" / "web_analytics.csv"
     out = DATA / f"web_{rows}"
     csv_path, pq_path = out / "web_analytics.csv", out / "web_analytics.parquet"
@@ -32,11 +32,11 @@ def build_inputs(rows: int) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
-    n = con.execute(f"SELECT count(*) FROM read_csv('{web}', all_varchar = true)").fetchone()[0]  # type: ignore[index]
+    n = con.execute(f"SELECT count(*) FROM read_csv('{web}', all_varchar = true, ignore_errors = true)").fetchone()[0]  # type: ignore[index]
     reps = -(-rows // n)
     con.execute(f"""CREATE TABLE w AS
         SELECT * REPLACE ('h' || r.i || '_' || hit_id AS hit_id)
-        FROM read_csv('{web}', all_varchar = true), range({reps}) r(i) LIMIT {rows}""")
+        FROM read_csv('{web}', all_varchar = true, ignore_errors = true), range({reps}) r(i) LIMIT {rows}""")
     con.execute(f"COPY w TO '{csv_path}' (HEADER, DELIMITER ',')")
     con.execute(f"COPY w TO '{pq_path}' (FORMAT parquet)")
     con.close()
@@ -73,8 +73,9 @@ def ordito_ingest(path: Path, fmt: str, tmp: Path) -> tuple[float, int, int]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--company", type=Path, default=None, help="an existing demo company folder to start from")
     args = ap.parse_args()
-    csv_path, pq_path = build_inputs(args.rows)
+    csv_path, pq_path = build_inputs(args.rows, args.company)
     tmp = Path(tempfile.mkdtemp(prefix="ordito-bench-", dir=DATA))
     results = {}
     try:

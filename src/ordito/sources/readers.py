@@ -114,18 +114,22 @@ def _csv_options(m: Mapping, columns: list[str]) -> str:
     )
 
 
-def _collect_rejects(
-    eng: DuckDBEngine, path: Path, read_sql: str, header: bool, tag: str, count_expr: str = "count(*)"
-) -> tuple[list[Reject], int]:
-    """Parse the whole file once with rejects stored; return them with their exact bytes, and the number of
-    records the parser accepted."""
-    rt, rs = f"_rej_{tag}", f"_rejscan_{tag}"
+def _materialise(
+    eng: DuckDBEngine, path: Path, read_sql: str, header: bool, tag: str
+) -> tuple[str, list[Reject]]:
+    """Parse the file once into a temporary table, collecting the parser's rejects in the same pass.
+
+    The table's ``rowid`` follows the file order (checked on 10M rows), so it numbers the records without a
+    window function, and later passes scan the table instead of parsing the file again. Storing every
+    column makes DuckDB decode every value, so no invalid byte goes unseen (a ``count(*)`` would parse none).
+    Returns the table name and the rejects with their exact bytes.
+    """
+    rt, rs, table = f"_rej_{tag}", f"_rejscan_{tag}", f"_src_{tag}"
     sql = read_sql.replace(
         "__REJECTS__", f"store_rejects = true, rejects_table = {lit(rt)}, rejects_scan = {lit(rs)}"
     )
-    # every column must be materialised: with count(*) alone DuckDB parses no value and sees no bad bytes
-    # (hash() reads raw bytes without validating them; length() decodes)
-    accepted = int(eng.execute(f"SELECT {count_expr}, max(length(COLUMNS(*))) FROM {sql}")[0][0])
+    eng.execute("SET preserve_insertion_order = true")
+    eng.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {sql}")
     rows = eng.execute(
         f"SELECT line, min(line_byte_position), string_agg(DISTINCT error_type || ': ' || "
         f"left(coalesce(error_message, ''), 300), '; ') FROM {rt} GROUP BY line ORDER BY line"
@@ -137,7 +141,7 @@ def _collect_rejects(
         b = _line_bytes(path, int(pos))
         raw, raw_bytes = _decode(b)
         out.append(Reject(int(line) - (1 if header else 0), _reject_reason(msg), raw, raw_bytes))
-    return out, accepted
+    return table, out
 
 
 def _reject_reason(msg: str) -> str:
@@ -186,18 +190,18 @@ def read_csv_relation(eng: DuckDBEngine, path: Path, m: Mapping, tag: str) -> Re
     if not cols:
         return Relation(sql="", columns={})
     base = f"read_csv({lit(str(path))}, {_csv_options(m, cols)}, __REJECTS__)"
-    rejects, accepted = _collect_rejects(eng, path, base, m.csv.header, tag)
-    read = base.replace("__REJECTS__", "ignore_errors = true")
+    table, rejects = _materialise(eng, path, base, m.csv.header, tag)
+    accepted = int(eng.scalar(f"SELECT count(*) FROM {table}"))
     recno, join, cleanup = _recno_sql("_rn", rejects, eng, tag)
     raw = "json_object(" + ", ".join(f"{lit(c)}, {q(c)}" for c in cols) + ")"
-    inner = f"SELECT row_number() OVER () AS _rn, * FROM {read}"
+    inner = f"SELECT rowid + 1 AS _rn, * FROM {table}"
     sql = f"SELECT {recno} AS _recno, _base.* EXCLUDE (_rn) FROM ({inner}) _base {join}"
     raw_sql = f"SELECT _recno, {raw}::VARCHAR AS _raw FROM ({sql}) _r WHERE {{where}}"
     return Relation(
         sql=sql,
         columns={c: "VARCHAR" for c in cols},
         rejects=rejects,
-        cleanup=cleanup,
+        cleanup=[*cleanup, f"DROP TABLE IF EXISTS {table}"],
         records=accepted,
         raw_sql=raw_sql,
     )
@@ -241,14 +245,11 @@ def probe_json(eng: DuckDBEngine, path: Path, m: Mapping) -> dict[str, str]:
 def read_jsonl_relation(eng: DuckDBEngine, path: Path, m: Mapping, tag: str) -> Relation:
     if path.stat().st_size == 0:
         return Relation(sql="", columns={})
-    base = _lines_read(path)
-    rejects, accepted = _collect_rejects(
-        eng, path, base, False, tag, "count(*) FILTER (WHERE trim(line) <> '')"
-    )
-    read = base.replace("__REJECTS__", "ignore_errors = true")
-    columns = _json_columns(eng, read)
+    table, rejects = _materialise(eng, path, _lines_read(path), False, tag)
+    accepted = int(eng.scalar(f"SELECT count(*) FROM {table} WHERE trim(line) <> ''"))
+    columns = _json_columns(eng, table)
     recno, join, cleanup = _recno_sql("_rn", rejects, eng, tag)
-    inner = f"SELECT row_number() OVER () AS _rn, line FROM {read}"
+    inner = f"SELECT rowid + 1 AS _rn, line FROM {table}"
     # Blank lines are not records; they keep their number so later records keep theirs.
     sql = (
         f"SELECT {recno} AS _recno, line AS _raw, "
@@ -263,7 +264,7 @@ def read_jsonl_relation(eng: DuckDBEngine, path: Path, m: Mapping, tag: str) -> 
         columns=columns,
         rejects=rejects,
         json_paths=True,
-        cleanup=cleanup,
+        cleanup=[*cleanup, f"DROP TABLE IF EXISTS {table}"],
         records=accepted,
         raw_sql=raw_sql,
     )
