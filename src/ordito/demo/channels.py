@@ -41,6 +41,12 @@ SIGN_IN_FIRST_VISIT = 0.97
 SIGN_IN_LATER_VISIT = 0.6
 # The app asks to sign in at launch until the user does.
 APP_SIGN_IN = 0.9
+_SIGN_IN = frozenset({"login", "login_failed"})
+# Person.written: values the household's registry already has (it keeps one row per writing anyway).
+WRITTEN_SHOP = 1
+WRITTEN_EID = 2
+WRITTEN_DEVICE = 4
+WRITTEN_APP_USER = 8
 LOGIN_HIT = {c: ("login", f"login,{cat.PAGES[c]['login'].body},,,,,") for c in ("IT", "GB")}
 
 APP_RELEASES = (
@@ -175,8 +181,7 @@ class Touchpoints:
         when = t if exact is None else exact
         c = self.c
         truth = c.truth
-        if ids:
-            c.links.append((len(truth), ids))
+        c.ids.append(ids)
         c.rows[source].append((t, payload, len(truth)))
         if ep is not None:
             truth.append((source, key, pid, ep.eid, ep.intent, sent, score, lang, when))
@@ -261,7 +266,7 @@ class Touchpoints:
             shop_id
             and not uid
             and rnd() < (SIGN_IN_LATER_VISIT if ck.visits else SIGN_IN_FIRST_VISIT)
-            and not any(ev == "login" or ev == "login_failed" for ev, _ in hits)
+            and not any(h[0] in _SIGN_IN for h in hits)
         ):
             k = 1 + int(rnd() * len(hits))  # after the first page
             hits = [*hits[:k], LOGIN_HIT[p.country], *hits[k:]]
@@ -323,19 +328,21 @@ class Touchpoints:
                 (
                     ti0,
                     ti - ti0,
-                    "a" + ck.value,
+                    ck.key,
                     uid_from,
-                    "sshop:" + shop_id if uid_from >= 0 and shop_id else "",
-                    "ieid:" + p.eid if newsletter and p.eid else "",
+                    p.shop_key if uid_from >= 0 else "",
+                    p.eid_key if newsletter else "",
                 )
             )
             reg = self.reg
             if not ck.written:
                 ck.written = True
                 reg.add("anonymous_id", "", ck.value, ck.value, pid)
-            if used_uid and shop_id:
+            if used_uid and shop_id and not p.written & WRITTEN_SHOP:
+                p.written |= WRITTEN_SHOP
                 reg.add("customer_id", "shop", shop_id, "shop:" + shop_id, pid)
-            if newsletter and p.eid:
+            if newsletter and p.eid and not p.written & WRITTEN_EID:
+                p.written |= WRITTEN_EID
                 reg.add("anonymous_id", "eid", p.eid, "eid:" + p.eid, pid)
             if ep is not None:
                 ep.seen(last, "web")
@@ -367,7 +374,7 @@ class Touchpoints:
         email = p.email
         user = {"shop_customer_id": p.shop_id, "email": email} if logged else None
         anon = ("a" + p.device,)
-        known = ("a" + p.device, f"sshop:{p.shop_id}", "e" + p.email_canon)
+        known = ("a" + p.device, p.shop_key, "e" + p.email_canon)
         out: list[tuple[str, str, int]] = []
         for name, screen, params in events:
             if t > END:
@@ -395,8 +402,11 @@ class Touchpoints:
             )
             t += 3 + int(rng.random() ** 2 * 90)
         if out:
-            self.reg.add("anonymous_id", "", p.device, p.device, p.pid)
-            if user is not None and p.shop_id:
+            if not p.written & WRITTEN_DEVICE:
+                p.written |= WRITTEN_DEVICE
+                self.reg.add("anonymous_id", "", p.device, p.device, p.pid)
+            if user is not None and p.shop_id and not p.written & WRITTEN_APP_USER:
+                p.written |= WRITTEN_APP_USER
                 self.reg.add("customer_id", "shop", p.shop_id, "shop:" + p.shop_id, p.pid)
                 self.reg.add("email", "", email, p.email_canon, p.pid)
             if ep is not None:

@@ -8,6 +8,7 @@ order. Memory does not grow with N, and the same (customers, seed) always gives 
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import shutil
@@ -17,14 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from .clock import PERIOD
-from .lanes import LANES, ChunkOut, LaneEnd, lane_worker, run_lane
+from .lanes import GC_THRESHOLDS, LANES, ChunkOut, LaneEnd, lane_worker, run_lane
 from .silos import SILOS
 from .truth import TruthFiles, write_manifest
 from .world import count_households
 from .writers import open_files
 
 GENERATOR_VERSION = "1"
-CHUNK_HOUSEHOLDS = 800
+CHUNK_HOUSEHOLDS = 700
 
 
 @dataclass
@@ -122,9 +123,12 @@ class _lanes:
         self.args = [(seed, customers, lane, LANES, size, total) for lane in range(LANES)]
         self.parallel = parallel
         self.procs: list[Any] = []
+        self.thresholds: tuple[int, int, int] = gc.get_threshold()
 
     def __enter__(self) -> list[Iterator[ChunkOut | LaneEnd]]:
         if not self.parallel:
+            self.thresholds = gc.get_threshold()
+            gc.set_threshold(*GC_THRESHOLDS)
             return [run_lane(*a) for a in self.args]
         ctx = mp.get_context("spawn")
         queues = []
@@ -137,6 +141,8 @@ class _lanes:
         return [_drain(q) for q in queues]
 
     def __exit__(self, *exc: object) -> None:
+        if not self.parallel:
+            gc.set_threshold(*self.thresholds)
         for p in self.procs:
             if p.is_alive():
                 p.terminate()

@@ -32,7 +32,8 @@ the rest of their person. The same computation over the ingested data gives ``sc
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_right
+from collections import Counter
 
 from .silos import Chunk
 
@@ -41,84 +42,138 @@ NAMED = frozenset({"crm", "email", "chat", "social"})
 
 
 def hard_cases(chunk: Chunk, bad: set[int], world_shared: frozenset[str]) -> list[HardCase]:
-    """The hard cases of one chunk (``bad``: truth rows of broken records, web hits as ``-1 - index``)."""
+    """The hard cases of one chunk (``bad``: truth rows of broken records, web hits as ``-1 - index``).
+
+    Values are joined once per distinct set of identifiers; a person whose records all reach one value
+    (nearly everybody) is passed over, the others are counted record by record."""
     shared = chunk.shared
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
         root = x
-        while (up := parent.get(root, root)) != root:
+        while (up := parent.get(root)) is not None:
             root = up
         while x != root:
             parent[x], x = root, parent[x]
         return root
 
-    def join(keys: list[str]) -> str:
-        r = find(keys[0])
-        for k in keys[1:]:
-            rk = find(k)
-            if rk != r:
-                parent[rk] = r
+    all_ids = chunk.ids
+    usable: dict[tuple[str, ...], tuple[str, ...]] = {}
+    carried = Counter(all_ids)  # by how many records that are not broken
+    for b in bad:
+        if b >= 0:
+            carried[all_ids[b]] -= 1
+    for ids, n in carried.items():  # the order of joins changes the roots, never the components
+        u = usable[ids] = tuple(v for v in ids if v not in shared and v not in world_shared)
+        if len(u) > 1 and n > 0:
+            r = find(u[0])
+            for v in u[1:]:
+                if (rv := find(v)) != r:
+                    parent[rv] = r
+    truth, web = chunk.truth, chunk.web_truth
+    links = chunk.web_links
+    bad_web = {-1 - b for b in bad if b < 0}
+    broken: dict[int, list[int]] = {}  # session -> its hits that are not broken, when some are
+    if bad_web:
+        starts = [link[0] for link in links]
+        for j in bad_web:
+            k = bisect_right(starts, j) - 1
+            if k >= 0 and j < starts[k] + links[k][1]:
+                broken[k] = []
+        for k in broken:
+            ti0, n = links[k][0], links[k][1]
+            broken[k] = [j for j in range(ti0, ti0 + n) if j not in bad_web]
+    sessions: list[tuple[int, int, tuple[str, ...]]] = []  # (first hit, hits, usable keys)
+    for k, (ti0, n, cookie, uid_from, shop_key, eid_key) in enumerate(links):
+        left = broken.get(k)
+        keys: tuple[str, ...]
+        if left is None:
+            keys = (cookie, shop_key) if uid_from >= 0 else (cookie,)
+            if eid_key:
+                keys = (*keys, eid_key)
+        elif not left:
+            keys = ()
+        else:  # the link goes with the hits that carried it
+            keys = (cookie, shop_key) if uid_from >= 0 and left[-1] >= uid_from else (cookie,)
+            if eid_key and left[0] == ti0:
+                keys = (*keys, eid_key)
+        if len(keys) > 1:  # cookies, shop ids and eids belong to one person: never shared
+            r = find(keys[0])
+            for v in keys[1:]:
+                if (rv := find(v)) != r:
+                    parent[rv] = r
+        sessions.append((ti0, n, keys))
+    roots: dict[tuple[str, ...], str] = {}
+
+    def root_of(u: tuple[str, ...]) -> str:
+        r = roots.get(u)
+        if r is None:
+            r = roots[u] = find(u[0])
         return r
 
-    truth, web = chunk.truth, chunk.web_truth
-    # units: (person, first key or "", sources, keys, shared seen, records (truth rows; web: -1 - index))
-    units: list[tuple[str, str, str, list[str], bool, list[int]]] = []
-    links = dict(chunk.links)
+    # the records of each person: runs of truth rows (a person's records are written together), sessions
+    runs: dict[str, list[tuple[int, int]]] = {}
+    prev, a = None, 0
     for i, row in enumerate(truth):
-        pid = row[2]
-        if pid is None or i in bad:
-            continue
-        keys = links.get(i, ())
-        usable = [k for k in keys if k not in shared and k not in world_shared]
-        if usable:
-            join(usable)
-        units.append((pid, usable[0] if usable else "", row[0], usable, len(usable) < len(keys), [i]))
-    bad_web = sorted(-1 - b for b in bad if b < 0)
-    for ti0, n, cookie, uid_from, shop_key, eid_key in chunk.web_links:
-        hits = list(range(ti0, ti0 + n))
-        if bad_web and (k := bisect_left(bad_web, ti0)) < len(bad_web) and bad_web[k] < ti0 + n:
-            gone = set(bad_web)
-            hits = [j for j in hits if j not in gone]
-            if not hits:
-                continue
-        usable = [cookie]
-        if uid_from >= 0 and hits[-1] >= uid_from:
-            usable.append(shop_key)
-        if eid_key and hits[0] == ti0:
-            usable.append(eid_key)
-        usable = [k for k in usable if k not in shared and k not in world_shared]
-        if usable:
-            join(usable)
-        units.append((web[ti0][1], usable[0] if usable else "", "web", usable, False, [-1 - j for j in hits]))
+        if row[2] != prev:
+            if prev is not None:
+                runs.setdefault(prev, []).append((a, i))
+            prev, a = row[2], i
+    if prev is not None:
+        runs.setdefault(prev, []).append((a, len(truth)))
+    person_sessions: dict[str, list[int]] = {}
+    for k, (ti0, _, _) in enumerate(sessions):
+        person_sessions.setdefault(web[ti0][1], []).append(k)
+    root_t = {t: find(u[0]) for t, u in usable.items() if u}  # of each distinct set of identifiers
+    root_s = [find(u[0]) if u else "" for _, _, u in sessions]
+    bad_people = {truth[b][2] for b in bad if b >= 0} | {web[j][1] for j in bad_web}
 
-    # components of each person, in the order they first appear
-    people: dict[str, dict[str, list[int]]] = {}
-    for u, (pid, first, _, _, _, recs) in enumerate(units):
-        comp = find(first) if first else f"#{u}"
-        comps = people.setdefault(pid, {})
-        entry = comps.get(comp)
-        if entry is None:
-            comps[comp] = [len(recs), u]
-        else:
-            entry[0] += len(recs)
-            entry.append(u)
     out: list[HardCase] = []
     typos = chunk.typos
-    for pid, comps in people.items():
+    for pid in sorted(runs.keys() | person_sessions.keys()):
+        own = runs.get(pid, [])
+        mine = person_sessions.get(pid, [])
+        if pid not in bad_people:  # the fast way: one value reached by every record
+            distinct: set[tuple[str, ...]] = set()
+            for a, b in own:
+                distinct.update(all_ids[a:b])
+            found = {root_t.get(t, "") for t in distinct}
+            found.update(root_s[k] for k in mine)
+            if len(found) == 1 and "" not in found:
+                continue
+        # record by record: (root, records, first seen) of each component
+        comps: dict[str, list[int]] = {}
+        recs: list[tuple[str, str, str, tuple[str, ...]]] = []  # (root, source, key, keys)
+        for a, b in own:
+            for i in range(a, b):
+                if i in bad:
+                    continue
+                u = usable[all_ids[i]]
+                r = root_of(u) if u else f"#{i}"
+                recs.append((r, truth[i][0], truth[i][1], all_ids[i]))
+        for k in mine:
+            ti0, n, u = sessions[k]
+            r = root_of(u) if u else f"#w{ti0}"
+            recs += [(r, "web", web[j][0], u) for j in range(ti0, ti0 + n) if j not in bad_web]
+        for r, _, _, _ in recs:
+            e = comps.get(r)
+            if e is None:
+                comps[r] = [1, len(comps)]
+            else:
+                e[0] += 1
         if len(comps) < 2:
             continue
-        ranked = sorted(comps.values(), key=lambda e: (-e[0], e[1]))
-        for k, entry in enumerate(sorted(ranked[1:], key=lambda e: e[1]), start=1):
-            members = [units[u] for u in entry[1:]]
-            sources = {m[2] for m in members}
-            values = {key for m in members for key in m[3]}
-            case = _case(sources, {v[0] for v in values}, any(m[4] for m in members), bool(values & typos))
-            island = f"{pid}-{k}"
-            for m in members:
-                for r in m[5]:
-                    key = web[-1 - r][0] if r < 0 else truth[r][1]
-                    out.append((m[2], key, pid, case, island))
+        main = min(comps.items(), key=lambda kv: (-kv[1][0], kv[1][1]))[0]
+        number = {
+            r: k for k, r in enumerate(sorted((r for r in comps if r != main), key=lambda r: comps[r][1]), 1)
+        }
+        for r, k in number.items():
+            members = [x for x in recs if x[0] == r]
+            values = {v for x in members for v in x[3]}
+            use = {v for v in values if v not in shared and v not in world_shared}
+            sources = {x[1] for x in members}
+            case = _case(sources, {v[0] for v in use}, len(use) < len(values), bool(use & typos))
+            out += [(x[1], x[2], pid, case, f"{pid}-{k}") for x in members]
     return out
 
 

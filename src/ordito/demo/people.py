@@ -276,6 +276,7 @@ class Cookie:
     device: str  # desktop | mobile | tablet
     logged: bool = False  # has its owner logged in on it yet
     visits: int = 0  # web sessions on it so far
+    key: str = ""  # its identifier key (see ordito.demo.silos.KEY_LETTER)
     written: bool = False  # already in the household's identifier registry
 
 
@@ -349,6 +350,9 @@ class Person:
     owned: list[tuple[str, str | None, int]] = field(default_factory=list)  # (sku, order id, bought at)
     sat: float = 0.3  # how the person feels about the brand: -1.5 (furious) .. 1 (delighted)
     typos: list[str] | None = None  # misspellings of the email, made the first time one is typed
+    shop_key: str = ""  # identifier keys of the shop id and the newsletter eid
+    eid_key: str = ""
+    written: int = 0  # bits: values already given to the household's identifier registry (see WRITTEN_*)
 
     @property
     def full(self) -> str:

@@ -171,10 +171,14 @@ def make_person(
         p.newsletter = rng.random() < 0.3
     if p.newsletter:
         p.eid = email_id(p.email_canon)
+        p.eid_key = "ieid:" + p.eid
+    if p.shop_id:
+        p.shop_key = "sshop:" + p.shop_id
     n_cookies = int(pick_weighted(rng, _COOKIES if customer else _PROSPECT_COOKIES))
     for t0 in cookie_times(rng, n_cookies):
         r10 = 1_000_000_000 + (_COOKIE_A * w.next("cookie") + w.cookie_b) % 9_000_000_000
-        ck = Cookie(f"GA1.2.{r10}.{t0}", t0, pick_weighted(rng, _DEVICES))
+        value = f"GA1.2.{r10}.{t0}"
+        ck = Cookie(value, t0, pick_weighted(rng, _DEVICES), key="a" + value)
         if t0 < START and p.shop_id and rng.random() < SIGNED_IN_BEFORE:
             ck.logged = True
         p.cookies.append(ck)

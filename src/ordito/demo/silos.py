@@ -222,8 +222,6 @@ TruthRow = tuple[str, str, str | None, str | None, str | None, str | None, float
 WebTruthRow = tuple[str, str, str | None, str | None, int]
 # A silo row: (t, payload, index of its truth row: in ``web_truth`` for web hits, else in ``truth``)
 Row = tuple[int, Any, int]
-# The identifier keys a record carries: (index of its truth row, keys).
-Link = tuple[int, tuple[str, ...]]
 # A web session: (index of its first hit in ``web_truth``, hits, cookie key, index of the first hit that
 # carries the shop id or -1, shop id key, newsletter eid key on the first hit or "").
 WebLink = tuple[int, int, str, int, str, str]
@@ -256,7 +254,7 @@ class Chunk:
     households: int = 0
     # What an exact-matching linker sees (for ``identity_hard_cases.csv``): the identifier keys of each
     # record (a kind letter + the value as ordito normalises what is written, see :data:`KEY_LETTER`).
-    links: list[Link] = field(default_factory=list)
+    ids: list[tuple[str, ...]] = field(default_factory=list)  # of each row of ``truth``
     web_links: list[WebLink] = field(default_factory=list)
     shared: set[str] = field(default_factory=set)  # keys of values several people own (family phones)
     typos: set[str] = field(default_factory=set)  # keys of misspelt email addresses
