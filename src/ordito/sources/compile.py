@@ -26,8 +26,16 @@ _OFFSET_RE = r"(Z|z|[+-]\d{2}(:?\d{2})?)$"
 
 @dataclass
 class Compiled:
-    sql: str  # SELECT ... with canonical columns, _recno, _raw, _reason, _detail
+    template: str  # SELECT ... with canonical columns, _recno and _reason; __ROW_FILTER__ selects records
     properties_keys: list[str]
+
+    @property
+    def sql(self) -> str:
+        return self.template.replace("__ROW_FILTER__", "true")
+
+    def only(self, row_filter: str) -> str:
+        """The same SELECT over the records matching a filter on ``_recno`` (applied before any expression)."""
+        return self.template.replace("__ROW_FILTER__", row_filter)
 
 
 class Compiler:
@@ -298,7 +306,7 @@ class Compiler:
                 {self.identifiers()} AS _identifiers,
                 {self.traits()} AS _traits,
                 {props} AS _properties
-            FROM ({self._source()}) _s"""
+            FROM (SELECT * FROM ({self._source()}) _f WHERE __ROW_FILTER__) _s"""
         drop = "_key_reason, _size_reason" + (", _parse_reason" if self.rel.json_paths else "")
         sql = f"SELECT * EXCLUDE ({drop}), {reason} AS _reason FROM ({inner}) _m"
-        return Compiled(sql=re.sub(r"\n\s+", "\n  ", sql), properties_keys=keys)
+        return Compiled(template=re.sub(r"\n\s+", "\n  ", sql), properties_keys=keys)

@@ -324,10 +324,13 @@ class Ingestor:
         # records all went in has none); their raw form is computed for them alone.
         n_bad = 0
         if n_new + dup_conflicts < rel.records:
+            # records that did not become events of this run: the bad ones are among them (when the source
+            # was seen before, so are its duplicates); reasons are computed for these records only
+            cand = f"_recno NOT IN (SELECT seq - {base - 1} FROM events WHERE run_id = {run_id})"
             self.eng.execute(
                 f"""CREATE OR REPLACE TEMP TABLE _bad AS
                 SELECT _recno, coalesce(_source_key, {fname} || ':' || _recno) AS source_key, _reason
-                FROM ({comp.sql}) s WHERE _reason IS NOT NULL"""
+                FROM ({comp.only(cand)}) s WHERE _reason IS NOT NULL"""
             )
             n_bad = int(self.eng.scalar("SELECT count(*) FROM _bad"))
             if n_bad:
