@@ -24,7 +24,7 @@ from .truth import TruthFiles, write_manifest
 from .world import count_households
 from .writers import open_files
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 CHUNK_HOUSEHOLDS = 700
 
 
