@@ -512,3 +512,7 @@ def publish(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()
