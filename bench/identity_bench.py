@@ -50,7 +50,9 @@ def main() -> None:
     import ordito
 
     ingest_info = {}
-    if not ws_path.exists():
+    with ordito.Workspace(ws_path) as ws:
+        empty = ws.sql("SELECT count(*) FROM events")[0][0] == 0
+    if empty:
         with ordito.Workspace(ws_path) as ws:
             t = time.perf_counter()
             res = ws.ingest(company)
@@ -67,7 +69,7 @@ def main() -> None:
     with ordito.Workspace(ws_path) as ws:
         ws.sql(
             """COPY (SELECT * REPLACE ('inc' || hit_id AS hit_id)
-                      FROM read_csv(?, all_varchar = true) LIMIT 10000) TO '/tmp/ordito_inc.csv' (HEADER)""",
+                      FROM read_csv(?, all_varchar = true, ignore_errors = true) LIMIT 10000) TO '/tmp/ordito_inc.csv' (HEADER)""",
             [str(company / "web" / "web_analytics.csv")],
         )
         ws.ingest("/tmp/ordito_inc.csv", source="web")

@@ -32,7 +32,9 @@ def build_inputs(rows: int, company: Path | None = None) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
-    n = con.execute(f"SELECT count(*) FROM read_csv('{web}', all_varchar = true, ignore_errors = true)").fetchone()[0]  # type: ignore[index]
+    n = con.execute(
+        f"SELECT count(*) FROM read_csv('{web}', all_varchar = true, ignore_errors = true)"
+    ).fetchone()[0]  # type: ignore[index]
     reps = -(-rows // n)
     con.execute(f"""CREATE TABLE w AS
         SELECT * REPLACE ('h' || r.i || '_' || hit_id AS hit_id)
@@ -73,7 +75,9 @@ def ordito_ingest(path: Path, fmt: str, tmp: Path) -> tuple[float, int, int]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=10_000_000)
-    ap.add_argument("--company", type=Path, default=None, help="an existing demo company folder to start from")
+    ap.add_argument(
+        "--company", type=Path, default=None, help="an existing demo company folder to start from"
+    )
     args = ap.parse_args()
     csv_path, pq_path = build_inputs(args.rows, args.company)
     tmp = Path(tempfile.mkdtemp(prefix="ordito-bench-", dir=DATA))

@@ -100,6 +100,9 @@ def main() -> None:
         ]
         if api.get("notes"):
             lines += [f"Notes: {api['notes']}", ""]
+    notes = ROOT / "bench" / "NOTES.md"
+    if notes.exists():
+        lines += [notes.read_text().strip(), ""]
     (ROOT / "bench" / "RESULTS.md").write_text("\n".join(lines) + "\n")
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..store.duckdb import DuckDBEngine
-from ..store.schema import create_indexes, drop_indexes
+from ..store.schema import create_indexes, drop_indexes, recreate
 from . import normalize as nz
 from . import normalize_sql as ns
 from .cluster import Change, Edge, Node, assign_keys, components, constrained
@@ -102,6 +102,7 @@ class Resolver:
         self.eng = eng
         self.progress = progress
         self.now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        self.full = False
 
     def _step(self, name: str, res: ResolveResult, t0: float, frac: float) -> float:
         t = time.perf_counter()
@@ -125,13 +126,15 @@ class Resolver:
         if top <= w and not full:
             res.customers = int(e.scalar("SELECT count(*) FROM customers WHERE status = 'active'"))
             return res
+        self.full = full
         e.execute("BEGIN TRANSACTION")
         try:
             if full:
                 for table in ("event_customer", "identity_map", "identifiers"):
                     drop_indexes(e, table)
-                e.execute("DELETE FROM event_links")
-                e.execute("DELETE FROM identity_links")
+                recreate(e, "event_links")
+                recreate(e, "identity_links")
+                recreate(e, "event_names")
                 e.execute("UPDATE identifiers SET n_events = 0, first_seen = NULL, last_seen = NULL")
             e.execute(f"""CREATE OR REPLACE TEMP TABLE _ei AS
                 SELECT seq, occurred_at, n_ids, channel, department, i.kind AS kind, i.namespace AS namespace,
@@ -147,6 +150,7 @@ class Resolver:
             t = self._step("identifiers", res, t, 0.3)
             self._link_events()
             t = self._step("link events", res, t, 0.45)
+            self._names(w, top)
             self._link_identifiers(res)
             t = self._step("links", res, t, 0.55)
             self._shared_by_neighbours(res, full)
@@ -263,6 +267,16 @@ class Resolver:
                   FROM _newlinks GROUP BY identifier_id) s
             WHERE identifiers.identifier_id = s.identifier_id""")
 
+    def _names(self, w: int, top: int) -> None:
+        """The person name on each new event (the substring test skips the JSON of most web hits)."""
+        self.eng.execute(f"""INSERT INTO event_names
+            SELECT seq, nm FROM (
+                SELECT seq, coalesce(traits->>'name',
+                                     nullif(concat_ws(' ', traits->>'first_name', traits->>'last_name'), '')) AS nm
+                FROM events WHERE seq > {w} AND seq <= {top} AND traits IS NOT NULL
+                  AND contains(CAST(traits AS VARCHAR), 'name"'))
+            WHERE nm IS NOT NULL""")
+
     def _link_identifiers(self, res: ResolveResult) -> None:
         e = self.eng
         # only events written with several identifiers can link two (most web hits carry one cookie)
@@ -340,10 +354,7 @@ class Resolver:
         anchors = ", ".join(f"'{k}'" for k in sorted(ANCHOR_KINDS))
         scope = "" if full else "AND l.identifier_id IN (SELECT id FROM _touched)"
         rows = e.execute(f"""
-            WITH named AS (
-                SELECT seq, coalesce(traits->>'name',
-                                     nullif(concat_ws(' ', traits->>'first_name', traits->>'last_name'), '')) AS nm
-                FROM events WHERE traits IS NOT NULL)
+            WITH named AS (SELECT seq, name AS nm FROM event_names)
             SELECT l.identifier_id, n.nm, count(*) AS records
             FROM event_links l JOIN named n ON n.seq = l.seq
             JOIN identifiers i ON i.identifier_id = l.identifier_id AND i.status = 'active' AND i.kind NOT IN ({anchors})
@@ -653,7 +664,10 @@ class Resolver:
             SELECT identifier_id FROM _map_final WHERE changed
             UNION SELECT identifier_id FROM identity_map WHERE identifier_id IN (SELECT id FROM _nodes)
                   AND identifier_id NOT IN (SELECT identifier_id FROM _map_final)""")
-        e.execute("DELETE FROM identity_map WHERE identifier_id IN (SELECT id FROM _nodes)")
+        if self.full:
+            recreate(e, "identity_map")
+        else:
+            e.execute("DELETE FROM identity_map WHERE identifier_id IN (SELECT id FROM _nodes)")
         e.execute("INSERT INTO identity_map SELECT identifier_id, customer_key, since FROM _map_final")
         e.execute(
             """INSERT INTO customers (customer_key, status, created_at, updated_at)
@@ -685,7 +699,7 @@ class Resolver:
     def _assign_events(self, w: int, top: int, full: bool) -> None:
         e = self.eng
         if full:
-            e.execute("DELETE FROM event_customer")
+            recreate(e, "event_customer")
             scope = ""
         else:
             e.execute(f"""CREATE OR REPLACE TEMP TABLE _aff_seq AS
@@ -737,9 +751,7 @@ class Resolver:
         # display name: the most recent name on a record of the customer
         e.execute(f"""UPDATE customers SET display_name = s.name FROM (
                 SELECT c.customer_key, arg_max(t.name, c.occurred_at) AS name
-                FROM (SELECT seq, coalesce(traits->>'name', nullif(concat_ws(' ', traits->>'first_name',
-                             traits->>'last_name'), '')) AS name
-                      FROM events WHERE traits IS NOT NULL) t
+                FROM event_names t
                 JOIN (SELECT * FROM event_customer {scope}) c ON c.seq = t.seq
                 WHERE t.name IS NOT NULL GROUP BY c.customer_key) s
             WHERE customers.customer_key = s.customer_key""")

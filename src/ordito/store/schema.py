@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .base import Engine
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _V1 = [
     """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
@@ -95,6 +95,23 @@ INDEXES: dict[str, tuple[str, str]] = {
 }
 
 
+def recreate(engine: Engine, table: str) -> None:
+    """Drop a table and create it empty again from its DDL (its indexes go with it: create_indexes later).
+
+    A rebuild of a large derived table this way costs seconds; DELETE of every row costs minutes at COMMIT
+    in DuckDB (measured: 69 s for 12M rows).
+    """
+    import re
+
+    for stmts in MIGRATIONS.values():
+        for stmt in stmts:
+            if re.match(rf"\s*CREATE TABLE IF NOT EXISTS {table}\s*\(", stmt):
+                engine.execute(f"DROP TABLE IF EXISTS {table}")
+                engine.execute(stmt)
+                return
+    raise KeyError(table)
+
+
 def drop_indexes(engine: Engine, table: str) -> list[str]:
     dropped = []
     for name, (t, _) in INDEXES.items():
@@ -110,7 +127,10 @@ def create_indexes(engine: Engine, table: str | None = None) -> None:
             engine.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {t} ({col})")
 
 
-MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2}
+# 3: the person name written on an event, if any (from traits): evidence for merges and display names
+_V3 = ["""CREATE TABLE IF NOT EXISTS event_names (seq BIGINT NOT NULL, name VARCHAR NOT NULL)"""]
+
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3}
 
 
 def migrate(engine: Engine) -> int:
