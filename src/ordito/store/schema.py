@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from .base import Engine
 
-SCHEMA_VERSION = 3
-
 _V1 = [
     """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
     # One row per ingest run (a file, a folder's silo, or a batch of live API messages).
@@ -131,23 +129,67 @@ def create_indexes(engine: Engine, table: str | None = None) -> None:
 _V3 = ["""CREATE TABLE IF NOT EXISTS event_names (seq BIGINT NOT NULL, name VARCHAR NOT NULL)"""]
 
 MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3}
+# Numbers reserved for the modules built in parallel (each lands its own): 4 journeys (episodes, friction,
+# KPIs), 5 voice of the customer, 6 agent workspace and access control, 7 probabilistic identity.
+# Each migration is recorded on its own (meta 'migration:N'), so one that lands after a higher number
+# is still applied to existing workspaces.
+
+
+def register(version: int, statements: list[str]) -> None:
+    """Add a module's migration (modules call this at import; see the reserved numbers above)."""
+    if version in MIGRATIONS and MIGRATIONS[version] is not statements:
+        raise ValueError(f"migration {version} is already registered")
+    MIGRATIONS[version] = statements
+
+
+# Modules that own tables register their migration from these modules (imported by migrate()).
+MODULE_SCHEMAS = (
+    "ordito.journeys.schema",
+    "ordito.voc.schema",
+    "ordito.agent.schema",
+    "ordito.identity.fuzzy.schema",
+)
+
+
+def _load_modules() -> None:
+    import importlib
+
+    for name in MODULE_SCHEMAS:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not name.startswith(exc.name):
+                raise  # the module exists but one of its imports is missing: a real error
+
+
+def schema_version() -> int:
+    _load_modules()
+    return max(MIGRATIONS)
 
 
 def migrate(engine: Engine) -> int:
-    """Bring the workspace schema to :data:`SCHEMA_VERSION`. Returns the version found before."""
+    """Apply every migration the workspace lacks. Returns the schema version found before."""
     from ..errors import ConfigError
 
     engine.execute(_V1[0])
     row = engine.one("SELECT value FROM meta WHERE key = 'schema_version'")
     found = int(row[0]) if row else 0
-    if found > SCHEMA_VERSION:
+    latest = schema_version()
+    if found > latest:
         raise ConfigError(
-            f"This workspace has schema version {found}; this ordito knows up to {SCHEMA_VERSION}. "
+            f"This workspace has schema version {found}; this ordito knows up to {latest}. "
             "Upgrade ordito to open it."
         )
-    for version in range(found + 1, SCHEMA_VERSION + 1):
+    applied = {
+        int(k.split(":")[1]) for (k,) in engine.execute("SELECT key FROM meta WHERE key LIKE 'migration:%'")
+    }
+    for version in sorted(MIGRATIONS):
+        if version in applied or (version <= 3 and version <= found):
+            continue
         for stmt in MIGRATIONS[version]:
             engine.execute(stmt)
-        engine.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version)])
+        engine.execute("INSERT OR REPLACE INTO meta VALUES (?, 'applied')", [f"migration:{version}"])
+        engine.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(max(version, found))])
+        found = max(version, found)
     create_indexes(engine)  # also restores any a crashed bulk load had dropped
     return found
