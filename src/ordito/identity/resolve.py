@@ -39,6 +39,7 @@ ProgressFn = Callable[[str, float], None]
 _TEMPS = (
     "_ei",
     "_newraw",
+    "_normnew",
     "_newid",
     "_pairs",
     "_touched",
@@ -189,6 +190,7 @@ class Resolver:
 
     def _normalise_new(self, res: ResolveResult) -> None:
         e = self.eng
+        e.execute("CREATE OR REPLACE TEMP TABLE _normnew AS SELECT * FROM identifier_norm LIMIT 0")
         e.execute("""CREATE OR REPLACE TEMP TABLE _newraw AS
             SELECT DISTINCT kind, namespace, raw, region FROM _ei d
             WHERE NOT EXISTS (SELECT 1 FROM identifier_norm n WHERE n.kind = d.kind AND n.namespace = d.namespace
@@ -196,14 +198,14 @@ class Resolver:
         if not e.scalar("SELECT count(*) FROM _newraw"):
             return
         regions = [r[0] for r in e.execute("SELECT DISTINCT region FROM _newraw WHERE kind = 'phone'")]
-        res.invalid_values = normalise_table(e, "_newraw", regions)
+        res.invalid_values = normalise_table(e, "_newraw", regions, dest="_normnew")
 
     def _register_identifiers(self, res: ResolveResult) -> None:
         e = self.eng
         e.execute("""CREATE OR REPLACE TEMP TABLE _newid AS
             SELECT DISTINCT n.kind, CASE WHEN n.kind IN ('email', 'phone') THEN '' ELSE n.namespace END AS namespace,
                    n.value
-            FROM _newraw d JOIN identifier_norm n USING (kind, namespace, raw, region)
+            FROM _normnew n
             WHERE n.valid AND NOT EXISTS (SELECT 1 FROM identifiers i WHERE i.kind = n.kind AND i.value = n.value)""")
         n = int(e.scalar("SELECT count(*) FROM _newid") or 0)
         if n:
@@ -234,9 +236,9 @@ class Resolver:
             res.shared += int(shared[0][0]) if shared else 0
         res.new_identifiers = n
         # cache the identifier of every normalised raw value (one join instead of two when linking)
-        e.execute("""UPDATE identifier_norm SET identifier_id = i.identifier_id
-            FROM identifiers i WHERE identifier_norm.identifier_id IS NULL AND identifier_norm.valid
-              AND i.kind = identifier_norm.kind AND i.value = identifier_norm.value""")
+        e.execute("""INSERT INTO identifier_norm
+            SELECT n.kind, n.namespace, n.raw, n.region, n.value, n.valid, n.reason, i.identifier_id
+            FROM _normnew n LEFT JOIN identifiers i ON n.valid AND i.kind = n.kind AND i.value = n.value""")
 
     def _next_change(self) -> int:
         return int(self.eng.scalar("SELECT coalesce(max(change_id), 0) FROM identity_changes"))
@@ -765,8 +767,11 @@ class Resolver:
         e.execute("DROP TABLE IF EXISTS _cstats")
 
 
-def normalise_table(e: DuckDBEngine, table: str, regions: list[str]) -> int:
-    """Normalise the distinct raw values of ``table`` (kind, namespace, raw, region) into identifier_norm.
+def normalise_table(e: DuckDBEngine, table: str, regions: list[str], dest: str = "identifier_norm") -> int:
+    """Normalise the distinct raw values of ``table`` (kind, namespace, raw, region) into ``dest``.
+
+    ``dest`` has identifier_norm's columns (the resolver writes to a temporary table first, so identifier ids
+    are filled in by the INSERT into identifier_norm, not by an UPDATE of millions of rows).
 
     SQL for everything it can settle, one statement per kind (a CASE over kinds would evaluate every
     branch); ``phonenumbers`` for the remaining phones. Returns the number of invalid values.
@@ -779,18 +784,18 @@ def normalise_table(e: DuckDBEngine, table: str, regions: list[str]) -> int:
         "handle": ns.handle_sql("raw", "namespace"),
     }
     for kind, (value, reason) in rules.items():
-        e.execute(f"""INSERT INTO identifier_norm
+        e.execute(f"""INSERT INTO {dest}
             SELECT kind, namespace, raw, region, v, v IS NOT NULL, CASE WHEN v IS NULL THEN coalesce(r, 'invalid') END,
                    NULL
             FROM (SELECT kind, namespace, raw, region, {value} AS v, {reason} AS r FROM {table} WHERE kind = '{kind}')""")
-    e.execute(f"""INSERT INTO identifier_norm
+    e.execute(f"""INSERT INTO {dest}
         SELECT kind, namespace, raw, region, NULL, false, 'unknown identifier kind ' || kind, NULL FROM {table}
         WHERE kind NOT IN ('phone', {", ".join(f"'{k}'" for k in rules)})""")
     pv, pr, pn = ns.phone_sql("raw", "region", regions)
     e.execute(f"""CREATE OR REPLACE TEMP TABLE _normd AS
         SELECT kind, namespace, raw, region, v, r, v IS NULL AND r IS NULL AS py
         FROM (SELECT kind, namespace, raw, region, {pv} AS v, {pr} AS r FROM {table} WHERE kind = 'phone')""")
-    e.execute("""INSERT INTO identifier_norm
+    e.execute(f"""INSERT INTO {dest}
         SELECT kind, namespace, raw, region, v, v IS NOT NULL, CASE WHEN v IS NULL THEN r END, NULL
         FROM _normd WHERE NOT py""")
     rest = e.arrow("SELECT kind, namespace, raw, region FROM _normd WHERE py")
@@ -815,7 +820,7 @@ def normalise_table(e: DuckDBEngine, table: str, regions: list[str]) -> int:
         e.register("_pyn", tbl)
         try:
             e.execute(
-                "INSERT INTO identifier_norm SELECT kind, namespace, raw, region, value, valid, reason, NULL FROM _pyn"
+                f"INSERT INTO {dest} SELECT kind, namespace, raw, region, value, valid, reason, NULL FROM _pyn"
             )
         finally:
             e.unregister("_pyn")
@@ -823,7 +828,7 @@ def normalise_table(e: DuckDBEngine, table: str, regions: list[str]) -> int:
     del pn
     return int(
         e.scalar(
-            f"SELECT count(*) FROM identifier_norm n SEMI JOIN {table} t USING (kind, namespace, raw, region) "
+            f"SELECT count(*) FROM {dest} n SEMI JOIN {table} t USING (kind, namespace, raw, region) "
             "WHERE NOT n.valid"
         )
         or 0
