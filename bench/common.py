@@ -50,6 +50,8 @@ def machine() -> dict[str, Any]:
         "ordito": ordito.__version__,
         "commit": commit,
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        # other work on the machine skews every figure: the 1/5/15-minute load when the result was written
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
 

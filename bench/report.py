@@ -25,7 +25,13 @@ def _verdict(ok: bool) -> str:
 def _machine(m: dict[str, Any]) -> str:
     cpus = m.get("cpus") or m.get("nproc")
     mem = m.get("memory") or (f"{m['ram_gb']} GB" if "ram_gb" in m else "")
-    return f"{cpus} CPUs ({m.get('cpu', '')}), {mem}, {m.get('date', '')}"
+    load = m.get("load_average")
+    busy = ""
+    if load:
+        busy = f", load average {load[0]} / {load[1]} / {load[2]}"
+        if max(load) > 1.5:
+            busy += " (**busy machine: other work ran at the same time, figures are pessimistic**)"
+    return f"{cpus} CPUs ({m.get('cpu', '')}), {mem}, {m.get('date', '')}{busy}"
 
 
 def main() -> None:
@@ -81,6 +87,15 @@ def main() -> None:
             + ", ".join(f"{k} {v}" for k, v in full.get("timings", {}).items()),
             "",
         ]
+        if idn.get("ingest_whole_company"):
+            ing_c = idn["ingest_whole_company"]
+            lines += [
+                f"Ingest of the whole demo company (ten silos, {ing_c['events']:,} events, "
+                f"{ing_c['quarantined']:,} quarantined): {ing_c['seconds']} s.",
+                "",
+            ]
+        if idn.get("notes"):
+            lines += [f"Notes: {idn['notes']}", ""]
     api = _load("api_load")
     if api:
         b, tr = api["batch"], api["track"]
