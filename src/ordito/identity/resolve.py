@@ -31,6 +31,8 @@ from ..store.schema import create_indexes, drop_indexes, recreate
 from . import normalize as nz
 from . import normalize_sql as ns
 from .cluster import Change, Edge, Node, assign_keys, components, constrained
+from .fuzzy import stage as fz
+from .fuzzy import union as fu
 from .names import conflicting_pair
 from .policy import ANCHOR_KINDS, EVENT_PRIORITY, LIMITS, TRUST
 
@@ -69,6 +71,9 @@ class ResolveResult:
     customers: int = 0
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    fuzzy: fz.FuzzyResult = field(default_factory=fz.FuzzyResult)
+    fuzzy_merges: int = 0  # unions along fuzzy links that joined customers or new records
+    fuzzy_refused: int = 0
 
 
 def _case(col: str, mapping: dict[str, int], default: int) -> str:
@@ -103,6 +108,11 @@ class Resolver:
         self.progress = progress
         self.now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         self.full = False
+        self.retrain = False
+        #: identifiers to re-cluster even without new events (review decisions, unmerge)
+        self.extra_touched: list[int] = []
+        #: home identifier -> merged customer key to bring back when its group splits off (unmerge)
+        self.revive: dict[int, str] = {}
 
     def _step(self, name: str, res: ResolveResult, t0: float, frac: float) -> float:
         t = time.perf_counter()
@@ -115,15 +125,16 @@ class Resolver:
         row = self.eng.one("SELECT watermark_seq FROM stage_state WHERE stage = 'identity'")
         return int(row[0]) if row else 0
 
-    def run(self, full: bool = False) -> ResolveResult:
+    def run(self, full: bool = False, retrain: bool = False) -> ResolveResult:
         res = ResolveResult()
+        self.retrain = retrain
         t_start = t = time.perf_counter()
         e = self.eng
         w = 0 if full else self.watermark()
         if w == 0 and not e.scalar("SELECT count(*) FROM (SELECT 1 FROM identity_map LIMIT 1)"):
             full = True  # a first run is a full run (cheaper paths, same result)
         top = int(e.scalar("SELECT coalesce(max(seq), 0) FROM events"))
-        if top <= w and not full:
+        if top <= w and not full and not self.extra_touched and not retrain:
             res.customers = int(e.scalar("SELECT count(*) FROM customers WHERE status = 'active'"))
             return res
         self.full = full
@@ -156,6 +167,8 @@ class Resolver:
             self._shared_by_neighbours(res, full)
             self._shared_by_names(res, full)
             t = self._step("merge protection", res, t, 0.6)
+            self._fuzzy(w, top, full, res)
+            t = self._step("fuzzy", res, t, 0.65)
             self._recluster(full, res)
             t = self._step("cluster", res, t, 0.8)
             self._assign_events(w, top, full)
@@ -304,7 +317,8 @@ class Resolver:
         anchors = ", ".join(f"'{k}'" for k in sorted(ANCHOR_KINDS))
         scope = "" if full else "AND v.identifier_id IN (SELECT id FROM _touched)"
         rows = e.execute(f"""
-            WITH nb AS (SELECT a AS v, b AS u FROM identity_links UNION ALL SELECT b AS v, a AS u FROM identity_links),
+            WITH sl AS (SELECT a, b FROM identity_links WHERE rule = 'same_record'),
+            nb AS (SELECT a AS v, b AS u FROM sl UNION ALL SELECT b AS v, a AS u FROM sl),
             c AS (
                 SELECT nb.v, u.kind, {_limit_ns("u.kind", "u.namespace")} AS ns, count(DISTINCT nb.u) AS n,
                        min(u.value) AS ex1, max(u.value) AS ex2
@@ -398,6 +412,131 @@ class Resolver:
             e.unregister("_shn")
         res.shared += len(found)
 
+    # --- 3b. probabilistic links (identity/fuzzy) -------------------------------------------------
+
+    def _fuzzy(self, w: int, top: int, full: bool, res: ResolveResult) -> None:
+        e = self.eng
+        if self.extra_touched:
+            e.register("_xt", pa.table({"id": pa.array(self.extra_touched, pa.int64())}))
+            try:
+                e.execute("INSERT INTO _touched SELECT id FROM _xt EXCEPT SELECT id FROM _touched")
+            finally:
+                e.unregister("_xt")
+        if full or self.extra_touched:
+            fz.review_links(e)  # a full run recreated identity_links; decisions may have changed
+        res.fuzzy = fz.FuzzyStage(e, self.now).run(w, top, full, self.retrain)
+
+    def _fuzzy_union(self, res: ResolveResult) -> None:
+        """Join deterministic components along fuzzy/reviewed links, with merge protection (fuzzy/union.py)."""
+        e = self.eng
+        rules = ", ".join(f"'{r}'" for r in fz.FUZZY_RULES)
+        te = e.arrow(f"""SELECT l.a, l.b, c1.comp AS ga, c2.comp AS gb, l.score, l.rule
+                         FROM identity_links l JOIN _comp c1 ON c1.id = l.a JOIN _comp c2 ON c2.id = l.b
+                         WHERE l.rule IN ({rules}) AND c1.comp <> c2.comp""")
+        if te.num_rows == 0:
+            return
+        edges = [
+            fu.FuzzyEdge(int(a), int(b), int(ga), int(gb), float(sc), str(r))
+            for a, b, ga, gb, sc, r in zip(*(te.column(c).to_pylist() for c in te.column_names), strict=True)
+        ]
+        e.register(
+            "_fzg",
+            pa.table({"comp": pa.array(sorted({x.ga for x in edges} | {x.gb for x in edges}), pa.int64())}),
+        )
+        try:
+            members = e.arrow("""SELECT c.comp, c.id, i.kind, i.namespace FROM _comp c
+                                 JOIN identifiers i ON i.identifier_id = c.id WHERE c.comp IN (SELECT comp FROM _fzg)""")
+            attrs = e.arrow("""SELECT c.comp, r.dob, r.name_toks FROM _comp c JOIN fuzzy_records r ON r.node_id = c.id
+                               WHERE c.comp IN (SELECT comp FROM _fzg)""")
+            cannot = {
+                (int(a), int(b))
+                for a, b in e.execute("""SELECT node_a, node_b FROM fuzzy_reviews WHERE decision = 'different'
+                    AND node_a IN (SELECT c.id FROM _comp c WHERE c.comp IN (SELECT comp FROM _fzg))""")
+            }
+        finally:
+            e.unregister("_fzg")
+        kinds: dict[int, list[tuple[str, str]]] = {}
+        nodes: dict[int, list[int]] = {}
+        for comp, i, k, nsp in zip(
+            *(members.column(c).to_pylist() for c in members.column_names), strict=True
+        ):
+            kinds.setdefault(comp, []).append((k, nsp))
+            nodes.setdefault(comp, []).append(i)
+        dobs: dict[int, list[str]] = {}
+        names: dict[int, list[str]] = {}
+        for comp, dob, nm in zip(*(attrs.column(c).to_pylist() for c in attrs.column_names), strict=True):
+            if dob:
+                dobs.setdefault(comp, []).append(dob)
+            if nm:
+                names.setdefault(comp, []).append(nm)
+        groups = {
+            g: fu.group_of(kinds.get(g, []), dobs.get(g, []), names.get(g, []), nodes.get(g, []))
+            for g in kinds
+        }
+        edges = [x for x in edges if x.ga in groups and x.gb in groups]
+        root, decisions = fu.merge(groups, edges, cannot)
+        moved = {g: r for g, r in root.items() if g != r}
+        if moved:
+            e.register(
+                "_fzm",
+                pa.table(
+                    {
+                        "comp": pa.array(list(moved), pa.int64()),
+                        "root": pa.array(list(moved.values()), pa.int64()),
+                    }
+                ),
+            )
+            try:
+                e.execute("UPDATE _comp SET comp = m.root FROM _fzm m WHERE _comp.comp = m.comp")
+            finally:
+                e.unregister("_fzm")
+        # record the unions that join what was apart (new records, other customers) and every refusal
+        pairs = {(d.a, d.b) for d, _ in decisions}
+        keys: dict[int, str] = {}
+        if pairs:
+            ids = sorted({x for p in pairs for x in p})
+            e.register("_fzk", pa.table({"id": pa.array(ids, pa.int64())}))
+            try:
+                keys = {
+                    int(i): str(k)
+                    for i, k in e.execute(
+                        "SELECT identifier_id, customer_key FROM identity_map WHERE identifier_id IN (SELECT id FROM _fzk)"
+                    )
+                }
+            finally:
+                e.unregister("_fzk")
+        changes: list[Change] = []
+        for d, reason in decisions:
+            ka, kb = keys.get(d.a), keys.get(d.b)
+            detail = {"a": d.a, "b": d.b, "rule": d.rule, "score": round(d.score, 6)}
+            if reason is None:
+                if ka is not None and ka == kb:
+                    continue
+                res.fuzzy_merges += 1
+                changes.append(
+                    Change(
+                        "fuzzy_link",
+                        customer_key=ka or kb,
+                        other_key=kb if ka else None,
+                        identifier_id=d.a,
+                        reason=f"{d.rule} match (p={d.score:.4f}) joins identifier {d.b} to {d.a}",
+                        detail=detail,
+                    )
+                )
+            else:
+                res.fuzzy_refused += 1
+                changes.append(
+                    Change(
+                        "refused_link",
+                        customer_key=ka,
+                        other_key=kb,
+                        identifier_id=d.a,
+                        reason=f"{d.rule} match (p={d.score:.4f}) refused: {reason}",
+                        detail=detail,
+                    )
+                )
+        self._record(changes)
+
     # --- 4. clustering and keys ----------------------------------------------------------------
 
     def _node_set(self, full: bool) -> None:
@@ -431,7 +570,8 @@ class Resolver:
         te = e.arrow("""SELECT l.a, l.b FROM identity_links l
                         JOIN identifiers ia ON ia.identifier_id = l.a AND ia.status = 'active'
                         JOIN identifiers ib ON ib.identifier_id = l.b AND ib.status = 'active'
-                        WHERE l.a IN (SELECT id FROM _nodes) AND l.b IN (SELECT id FROM _nodes)""")
+                        WHERE l.a IN (SELECT id FROM _nodes) AND l.b IN (SELECT id FROM _nodes)
+                          AND l.rule = 'same_record'""")
         labels = components(
             act_ids,
             np.asarray(te.column("a").to_numpy(), dtype=np.int64),
@@ -443,6 +583,7 @@ class Resolver:
         finally:
             e.unregister("_comp_in")
         self._split_over_limit(res)
+        self._fuzzy_union(res)
         self._assign_keys(res)
 
     def _split_over_limit(self, res: ResolveResult) -> None:
@@ -587,6 +728,11 @@ class Resolver:
                 )
             }
             mapping, changes = assign_keys(list(groups_d.values()), nodes, old_key, key_order, homes, taken)
+            for c in changes:  # the merged customer's home: what `customer unmerge` separates again
+                if c.action == "merge" and c.other_key in homes:
+                    c.detail = {**c.detail, "home_identifier": homes[c.other_key]}
+            if self.revive:
+                self._revive(mapping, changes)
             ids = list(mapping)
             e.register(
                 "_slow",
@@ -612,6 +758,20 @@ class Resolver:
         res.splits += sum(1 for c in changes if c.action == "split")
         self._write_map(changes)
         self._record(changes)
+
+    def _revive(self, mapping: dict[int, str], changes: list[Change]) -> None:
+        """A group split off that holds the home identifier of a merged customer gets its old key back."""
+        for c in changes:
+            if c.action != "split" or c.customer_key is None:
+                continue
+            members = [i for i, k in mapping.items() if k == c.customer_key]
+            old = next((self.revive[i] for i in members if i in self.revive), None)
+            if old is None:
+                continue
+            for i in members:
+                mapping[i] = old
+            c.reason = f"unmerged from {c.other_key}: {old} is back"
+            c.action, c.customer_key = "unmerge", old
 
     def _mark_shared(self, shared: dict[int, str]) -> None:
         tbl = pa.table({"id": pa.array(list(shared), pa.int64()), "reason": list(shared.values())})

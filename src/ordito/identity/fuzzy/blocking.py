@@ -1,0 +1,79 @@
+"""Blocking: which pairs of person records are compared at all.
+
+Every record emits a few keys; two records are a candidate pair when they share a key. Keys are chosen so
+that a person's records share at least one even when several attributes are misspelt, and so that each
+key holds few records:
+
+| key | from |
+|---|---|
+| ``n`` | each name token (2+ letters) + postcode |
+| ``c`` | each name token + city |
+| ``d`` | birth date + the initial of each name token |
+| ``a`` | house number (digits) + postcode |
+| ``s`` | birth date + house number |
+| ``t``, ``u`` | street + city, street + postcode |
+| ``b`` | birth date + city |
+| ``f`` | the whole name (sorted tokens) |
+| ``e`` | the local part of an email (also a partial one) |
+| ``p`` | the last nine digits of a phone |
+
+A key held by more than ``cap`` records is not used (a very common name in a big city): the cost then
+grows with the number of records times the cap, not with its square. Keys are stored as 63-bit
+integers (from md5, stable across engines and versions) in ``fuzzy_blocks``, the persisted blocking index
+that new records are matched against without recomputing the old ones.
+"""
+
+from __future__ import annotations
+
+DEFAULT_CAP = 60
+
+
+def _k(expr: str) -> str:
+    return f"CAST(md5_number({expr}) >> 65 AS BIGINT)"
+
+
+def keys_select(records: str, where: str = "") -> str:
+    """SELECT DISTINCT key, rec_id for the records of ``records`` (optionally filtered)."""
+    w = f"WHERE {where}" if where else ""
+    return f"""WITH r AS (SELECT * FROM {records} {w}),
+        t AS (SELECT rec_id, unnest(string_split(name_toks, ' ')) AS tok, postcode, city, dob
+              FROM r WHERE name_toks IS NOT NULL),
+        k AS (
+            SELECT rec_id, 'n|' || tok || '|' || postcode AS k FROM t WHERE length(tok) > 1 AND postcode IS NOT NULL
+            UNION ALL SELECT rec_id, 'c|' || tok || '|' || city FROM t WHERE length(tok) > 1 AND city IS NOT NULL
+            UNION ALL SELECT rec_id, 'd|' || dob || '|' || left(tok, 1) FROM t WHERE dob IS NOT NULL
+            UNION ALL SELECT rec_id, 'a|' || regexp_extract(civic, '^\\d+') || '|' || postcode FROM r
+                WHERE civic IS NOT NULL AND postcode IS NOT NULL
+            UNION ALL SELECT rec_id, 's|' || dob || '|' || regexp_extract(civic, '^\\d+') FROM r
+                WHERE civic IS NOT NULL AND dob IS NOT NULL
+            UNION ALL SELECT rec_id, 't|' || street || '|' || city FROM r WHERE street IS NOT NULL AND city IS NOT NULL
+            UNION ALL SELECT rec_id, 'u|' || street || '|' || postcode FROM r WHERE street IS NOT NULL AND postcode IS NOT NULL
+            UNION ALL SELECT rec_id, 'b|' || dob || '|' || city FROM r WHERE dob IS NOT NULL AND city IS NOT NULL
+            UNION ALL SELECT rec_id, 'f|' || name_toks FROM r WHERE contains(name_toks, ' ')
+            UNION ALL SELECT rec_id, 'e|' || email_local FROM r WHERE length(email_local) >= 4
+            UNION ALL SELECT rec_id, 'p|' || right(phone, 9) FROM r WHERE length(phone) >= 9)
+        SELECT DISTINCT {_k("k")} AS key, rec_id FROM k"""
+
+
+def pairs_select(blocks: str, cap: int, new_only: str | None = None, cross_src: str | None = None) -> str:
+    """SELECT DISTINCT rec_a < rec_b sharing a key held by at most ``cap`` records.
+
+    ``new_only``: a table of rec_id; only pairs with at least one of them (incremental runs).
+    ``cross_src``: a records table; only pairs from different ``src`` (linking two files, not deduplicating).
+    """
+    if new_only:
+        keys = f"""(SELECT b.key FROM {blocks} b SEMI JOIN {new_only} n ON n.rec_id = b.rec_id)"""
+        small = f"""(SELECT key FROM {blocks} WHERE key IN {keys} GROUP BY key HAVING count(*) <= {cap})"""
+        cand = f"(SELECT b.key, b.rec_id FROM {blocks} b SEMI JOIN {small} s ON s.key = b.key)"
+        new_side = f"(SELECT c.key, c.rec_id FROM {cand} c SEMI JOIN {new_only} n ON n.rec_id = c.rec_id)"
+        base = f"""SELECT DISTINCT least(x.rec_id, y.rec_id) AS rec_a, greatest(x.rec_id, y.rec_id) AS rec_b
+            FROM {new_side} x JOIN {cand} y ON x.key = y.key AND x.rec_id <> y.rec_id"""
+    else:
+        small = f"(SELECT key FROM {blocks} GROUP BY key HAVING count(*) BETWEEN 2 AND {cap})"
+        cand = f"(SELECT b.key, b.rec_id FROM {blocks} b SEMI JOIN {small} s ON s.key = b.key)"
+        base = f"""SELECT DISTINCT x.rec_id AS rec_a, y.rec_id AS rec_b
+            FROM {cand} x JOIN {cand} y ON x.key = y.key AND x.rec_id < y.rec_id"""
+    if cross_src:
+        return f"""SELECT q.rec_a, q.rec_b FROM ({base}) q JOIN {cross_src} a ON a.rec_id = q.rec_a
+            JOIN {cross_src} b ON b.rec_id = q.rec_b WHERE a.src <> b.src"""
+    return base

@@ -1,0 +1,177 @@
+"""The probabilistic linker over a table of person records, independent of where they came from.
+
+``ordito resolve`` feeds it the person records of events (``stage.py``); tests and benchmarks feed it
+FEBRL or generated records directly. Every step is SQL on the engine except EM (numpy, on level
+patterns):
+
+1. ``normalise``: raw attributes to canonical ones (``normalize.py``);
+2. ``block``: blocking keys (``blocking.py``);
+3. ``candidate_pairs``: pairs sharing a small key;
+4. ``train``: u from random pairs, m and the prior by EM over the candidate pairs;
+5. ``score``: comparison levels, match weight and probability of every pair.
+
+Raw records: ``rec_id`` BIGINT, ``node_id`` BIGINT, ``src`` VARCHAR, and VARCHAR ``name``, ``first_name``,
+``last_name``, ``birth_date``, ``address``, ``postcode``, ``city``, ``email``, ``phone`` (any may be NULL).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ...store.duckdb import DuckDBEngine
+from . import normalize as nz
+from .blocking import DEFAULT_CAP, keys_select, pairs_select
+from .compare import COMPARISONS, levels_select
+from .model import Model, estimate_u, expectation_maximisation, level_counts
+
+RAW_COLUMNS = (
+    "name",
+    "first_name",
+    "last_name",
+    "birth_date",
+    "address",
+    "postcode",
+    "city",
+    "email",
+    "phone",
+)
+
+
+def normalised_select(raw: str) -> str:
+    """SELECT the canonical attributes of the raw records in ``raw``."""
+    full = "coalesce(nullif(concat_ws(' ', first_name, last_name), ''), name)"
+    email_ok = "regexp_full_match(lower(trim(email)), '[^@\\s]+@[^@\\s]+\\.[a-z]{2,}')"
+    return f"""SELECT rec_id, node_id, src, {full} AS name, {nz.name_tokens(full)} AS name_toks,
+        {nz.birth_date("birth_date")} AS dob, {nz.street("address")} AS street, {nz.civic("address")} AS civic,
+        {nz.postcode("postcode")} AS postcode, {nz.city("city")} AS city,
+        CASE WHEN {email_ok} THEN lower(trim(email)) END AS email, {nz.email_local("email")} AS email_local,
+        {nz.phone_digits("phone")} AS phone, {nz.phone_tail("phone")} AS phone_tail
+        FROM {raw}"""
+
+
+@dataclass
+class TrainResult:
+    model: Model
+    iterations: int
+    random_pairs: int
+    candidate_pairs: int
+
+
+def tf_table(eng: DuckDBEngine, records: str, out: str) -> None:
+    """Frequency of every name among the records that have one (for the term-frequency adjustment)."""
+    eng.execute(f"""CREATE OR REPLACE TEMP TABLE {out} AS
+        SELECT name_toks, count(*) / (SELECT count(*) FROM {records} WHERE name_toks IS NOT NULL) AS tf
+        FROM {records} WHERE name_toks IS NOT NULL GROUP BY name_toks""")
+
+
+def random_pairs_select(records: str, rounds: int, link_only: bool = False) -> str:
+    """Deterministic pseudo-random pairs: the records ranked by two different hashes and paired rank by
+    rank, ``rounds`` times with other hashes (linking two files: one record of each)."""
+    first = f"(SELECT min(src) FROM {records})"
+    parts = []
+    for seed in range(1, rounds + 1):
+        wa = f"WHERE src = {first}" if link_only else ""
+        wb = f"WHERE src <> {first}" if link_only else ""
+        a = f"(SELECT rec_id, row_number() OVER (ORDER BY hash(rec_id, {seed}), rec_id) AS rn FROM {records} {wa})"
+        b = f"(SELECT rec_id, row_number() OVER (ORDER BY hash(rec_id, {seed + 1000}), rec_id) AS rn FROM {records} {wb})"
+        parts.append(
+            f"SELECT a.rec_id AS rec_a, b.rec_id AS rec_b FROM {a} a JOIN {b} b USING (rn) WHERE a.rec_id <> b.rec_id"
+        )
+    return " UNION ALL ".join(parts)
+
+
+def train(
+    eng: DuckDBEngine,
+    records: str,
+    pairs: str,
+    *,
+    link_only: bool = False,
+    max_random: int = 1_000_000,
+    max_em_pairs: int = 2_000_000,
+) -> TrainResult:
+    """Estimate a model from the records and their candidate pairs (no labels)."""
+    n_rec = int(eng.scalar(f"SELECT count(*) FROM {records}"))
+    rounds = max(1, min(40, math.ceil(max_random / max(n_rec, 1))))
+    rp = random_pairs_select(records, rounds, link_only)
+    eng.execute(f"CREATE OR REPLACE TEMP TABLE _fz_rp AS SELECT * FROM ({rp}) LIMIT {max_random}")
+    eng.execute(f"CREATE OR REPLACE TEMP TABLE _fz_rpl AS {levels_select('_fz_rp', records)}")
+    xu, nu = level_counts(eng, "_fz_rpl")
+    u = estimate_u(xu, nu)
+    n_random = int(nu.sum())
+    n_pairs = int(eng.scalar(f"SELECT count(*) FROM {pairs}"))
+    if n_pairs > max_em_pairs:
+        eng.execute(f"""CREATE OR REPLACE TEMP TABLE _fz_emp AS SELECT rec_a, rec_b FROM {pairs}
+            WHERE hash(rec_a, rec_b) % {math.ceil(n_pairs / max_em_pairs)} = 0""")
+        src = "_fz_emp"
+    else:
+        src = pairs
+    eng.execute(f"CREATE OR REPLACE TEMP TABLE _fz_eml AS {levels_select(src, records)}")
+    x, n = level_counts(eng, "_fz_eml")
+    m, _u_em, lam_cand, it = expectation_maximisation(x, n, u)
+    # Score in the population of all pairs, as Splink does: u from random pairs (unbiased by blocking),
+    # m from EM over the candidates, and the prior = expected matches / all pairs.
+    if link_only:
+        sizes = [int(v) for (v,) in eng.execute(f"SELECT count(*) FROM {records} GROUP BY src ORDER BY src")]
+        total = sizes[0] * sum(sizes[1:]) if len(sizes) > 1 else 1
+    else:
+        total = n_rec * (n_rec - 1) // 2
+    lam = min(max(lam_cand * n_pairs / max(total, 1), 1e-12), 0.5)
+    for t in ("_fz_rp", "_fz_rpl", "_fz_emp", "_fz_eml"):
+        eng.execute(f"DROP TABLE IF EXISTS {t}")
+    model = Model(
+        m,
+        u,
+        lam,
+        0,
+        {
+            "records": n_rec,
+            "random_pairs": n_random,
+            "candidate_pairs": n_pairs,
+            "em_iterations": it,
+            "lambda_candidates": lam_cand,
+        },
+        u,
+    )
+    return TrainResult(model, it, n_random, n_pairs)
+
+
+def score_select(model: Model, pairs: str, records: str, tf: str | None, extra: str = "") -> str:
+    """SELECT rec_a, rec_b, lv_*, weight, probability for the pairs."""
+    lv = levels_select(pairs, records, extra)
+    tf_join = (
+        f"LEFT JOIN {records} ra ON ra.rec_id = s.rec_a LEFT JOIN {tf} t ON t.name_toks = ra.name_toks"
+        if tf
+        else ""
+    )
+    tf_col = "t.tf" if tf else None
+    total = model.total_sql(tf_col)
+    return f"""SELECT s.*, {total} AS weight, 1.0 / (1.0 + pow(2.0, -({total}))) AS probability
+        FROM ({lv}) s {tf_join}"""
+
+
+def link_tables(
+    eng: DuckDBEngine,
+    raw: str,
+    *,
+    link_only: bool = False,
+    cap: int = DEFAULT_CAP,
+    model: Model | None = None,
+) -> Model:
+    """Run the whole linker on a raw records table; leaves ``_fz_rec``, ``_fz_blocks``, ``_fz_pairs``
+    and ``_fz_scored`` (every candidate pair with its levels, weight and probability). Returns the model."""
+    eng.execute(f"CREATE OR REPLACE TEMP TABLE _fz_rec AS {normalised_select(raw)}")
+    eng.execute(f"CREATE OR REPLACE TEMP TABLE _fz_blocks AS {keys_select('_fz_rec')}")
+    eng.execute(
+        f"CREATE OR REPLACE TEMP TABLE _fz_pairs AS {pairs_select('_fz_blocks', cap, cross_src='_fz_rec' if link_only else None)}"
+    )
+    if model is None:
+        model = train(eng, "_fz_rec", "_fz_pairs", link_only=link_only).model
+    tf_table(eng, "_fz_rec", "_fz_tf")
+    eng.execute(
+        f"CREATE OR REPLACE TEMP TABLE _fz_scored AS {score_select(model, '_fz_pairs', '_fz_rec', '_fz_tf')}"
+    )
+    return model
+
+
+__all__ = ["COMPARISONS", "RAW_COLUMNS", "Model", "link_tables", "normalised_select", "score_select", "train"]

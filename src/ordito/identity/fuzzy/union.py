@@ -1,0 +1,124 @@
+"""Merging deterministic groups along fuzzy links, with merge protection (pure Python, no engine).
+
+The groups are the components of the deterministic graph (already split where they broke a limit).
+Fuzzy and reviewed links between groups are taken strongest first (a person's ``same`` before any
+model score, then by probability) and a union is refused when it would:
+
+- break a per-kind limit (two CRM ids, two shop accounts... : two people who both have an account);
+- join records with incompatible birth dates (not equal, not one digit off, not day/month swapped):
+  father and son of the same name at the same address;
+- join records whose names conflict (``Giuseppe Russo`` and ``Paolo Russo``: a household);
+- join two nodes a person decided are different (``fuzzy_reviews``, also written by ``unmerge``).
+
+A refused union is reported with its reason; nothing is marked shared (a fuzzy link is evidence about
+two records, not about an identifier that several people use).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..names import conflict, tokens
+from ..policy import limit_key, limit_of
+
+
+@dataclass
+class Group:
+    kinds: dict[tuple[str, str], int] = field(default_factory=dict)
+    dobs: set[str] = field(default_factory=set)
+    names: set[frozenset[str]] = field(default_factory=set)
+    nodes: set[int] = field(default_factory=set)
+
+
+@dataclass
+class FuzzyEdge:
+    a: int  # node ids
+    b: int
+    ga: int  # groups
+    gb: int
+    score: float
+    rule: str
+
+
+def dob_compatible(x: str, y: str) -> bool:
+    if x == y:
+        return True
+    if len(x) == 8 and len(y) == 8 and x[:4] == y[:4] and x[4:6] == y[6:8] and x[6:8] == y[4:6]:
+        return True  # day and month swapped
+    if len(x) != len(y):
+        return False
+    diff = [i for i in range(len(x)) if x[i] != y[i]]
+    if len(diff) <= 1:
+        return True
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and x[diff[0]] == y[diff[1]] and x[diff[1]] == y[diff[0]]
+
+
+def why_not(a: Group, b: Group, cannot: set[tuple[int, int]]) -> str | None:
+    """The reason the two groups cannot be one person, or None."""
+    for k in set(a.kinds) | set(b.kinds):
+        if a.kinds.get(k, 0) + b.kinds.get(k, 0) > limit_of(k[0]):
+            what = f"{k[0]} ({k[1]})" if k[1] else k[0]
+            return f"a person has at most {limit_of(k[0])} {what}"
+    if a.dobs and b.dobs and not any(dob_compatible(x, y) for x in a.dobs for y in b.dobs):
+        return f"different birth dates ({min(a.dobs)} / {min(b.dobs)})"
+    for x in a.names:
+        for y in b.names:
+            if conflict(x, y):
+                return f"different people's names ({' '.join(sorted(x))} / {' '.join(sorted(y))})"
+    if cannot:
+        small, big = (a, b) if len(a.nodes) <= len(b.nodes) else (b, a)
+        for n in small.nodes:
+            for m in big.nodes:
+                if (min(n, m), max(n, m)) in cannot:
+                    return "a person decided these are different people"
+    return None
+
+
+def merge(
+    groups: dict[int, Group], edges: Iterable[FuzzyEdge], cannot: set[tuple[int, int]]
+) -> tuple[dict[int, int], list[tuple[FuzzyEdge, str | None]]]:
+    """Union groups along the edges, strongest first. Returns (group -> root group, decisions) where
+    each decision is an edge between different groups with None (united) or the refusal reason."""
+    parent = {g: g for g in groups}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    out: list[tuple[FuzzyEdge, str | None]] = []
+    for e in sorted(edges, key=lambda e: (e.rule != "review", -e.score, e.a, e.b)):
+        ra, rb = find(e.ga), find(e.gb)
+        if ra == rb:
+            continue
+        reason = why_not(groups[ra], groups[rb], cannot)
+        if reason is not None and e.rule == "review" and reason.startswith("different"):
+            reason = None  # a person's "same" wins over attribute evidence, not over account limits
+        out.append((e, reason))
+        if reason is not None:
+            continue
+        if len(groups[ra].nodes) < len(groups[rb].nodes):
+            ra, rb = rb, ra
+        parent[rb] = ra
+        ga, gb = groups[ra], groups.pop(rb)
+        for k, v in gb.kinds.items():
+            ga.kinds[k] = ga.kinds.get(k, 0) + v
+        ga.dobs |= gb.dobs
+        ga.names |= gb.names
+        ga.nodes |= gb.nodes
+    return {g: find(g) for g in parent}, out
+
+
+def group_of(
+    kind_ns: Iterable[tuple[str, str]], dobs: Iterable[str], names: Iterable[str], nodes: Iterable[int]
+) -> Group:
+    g = Group()
+    for kind, ns in kind_ns:
+        k = limit_key(kind, ns)
+        g.kinds[k] = g.kinds.get(k, 0) + 1
+    g.dobs = {d for d in dobs if d}
+    g.names = {t for n in names if n and len(t := tokens(n)) >= 2}
+    g.nodes = set(nodes)
+    return g
