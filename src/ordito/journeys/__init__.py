@@ -1,0 +1,1 @@
+"""Journeys: episodes, friction, KPIs and journey maps."""

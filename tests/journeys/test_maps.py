@@ -1,0 +1,323 @@
+"""Journey maps (DFG, variants, Sankey) on a small synthetic log, checked against a plain-Python
+reference, against pm4py (when installed) and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import csv
+import random
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import ordito
+from ordito.errors import ConfigError
+from ordito.journeys import maps
+from ordito.journeys.log import LOG_COLUMNS, event_log, log_sql
+from ordito.store.dialect import check_portable
+
+ACTIVITIES = ["open", "triage", "call back", "wait", "fix", "resolve", "close", "reopen"]
+DEPARTMENTS = ["care", "tech", "billing", ""]
+CHANNELS = ["web", "voice", "email", "chat"]
+
+MAPPING = """
+source: {source}
+format: csv
+files: "{source}.csv"
+key: [rec]
+timestamp: {{column: ts}}
+event:
+  channel: channel
+  type: activity
+  department: dept
+  agent_id: agent
+  thread_id: ticket
+identifiers:
+  - {{kind: customer_id, namespace: shop, column: cust}}
+properties: rest
+require_identifier: false
+"""
+
+
+def _rows(source: str, seed: int, n_tickets: int) -> list[dict[str, str]]:
+    rnd = random.Random(seed)
+    base = datetime(2025, 1, 1, 8, 0, 0)
+    rows: list[dict[str, str]] = []
+    for t in range(n_tickets):
+        ts = base + timedelta(hours=rnd.randint(0, 2000))
+        length = rnd.choice([1, 2, 3, 3, 4, 4, 4, 5, 6, 9])
+        cust = f"C{rnd.randint(0, n_tickets // 3)}" if rnd.random() > 0.05 else ""
+        # the same ticket numbers in both sources: cases must stay apart (source:thread_id)
+        ticket = f"T{t}" if rnd.random() > 0.03 else ""
+        for k in range(length):
+            if rnd.random() < 0.2:
+                step = timedelta(0)  # ties in time: the ingest order (seq) decides
+            else:
+                step = timedelta(seconds=rnd.choice([1, 59, 61, 3600, 86_401]) + rnd.random())
+            ts = ts + step
+            rows.append(
+                {
+                    "rec": f"{source}-{len(rows)}",
+                    "ticket": ticket,
+                    "cust": cust,
+                    "ts": ts.isoformat(timespec="milliseconds"),
+                    "activity": "open" if k == 0 else rnd.choice(ACTIVITIES[1:]),
+                    "channel": rnd.choice(CHANNELS[:2]) if k < 2 else rnd.choice(CHANNELS),
+                    "dept": rnd.choice(DEPARTMENTS),
+                    "agent": f"a{rnd.randint(1, 9)}" if rnd.random() > 0.3 else "",
+                    "step": f"s{k % 3}",
+                }
+            )
+    rnd.shuffle(rows)  # files are not in case order; timestamps decide
+    return rows
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ordito.Workspace]:
+    folder = tmp_path_factory.mktemp("synth")
+    maps_: list[Path] = []
+    for source, seed, n in (("tickets", 1, 260), ("calls", 2, 140)):
+        rows = _rows(source, seed, n)
+        with (folder / f"{source}.csv").open("w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+        m = folder / f"{source}.yaml"
+        m.write_text(MAPPING.format(source=source))
+        maps_.append(m)
+    ws = ordito.Workspace(tmp_path_factory.mktemp("ws") / "ws.duckdb")
+    res = ws.ingest(folder, mapping=list(maps_))
+    assert res.total("quarantined") == 0
+    ws.resolve()
+    yield ws
+    ws.close()
+
+
+def _reference_traces(
+    ws: ordito.Workspace, case: str, level: str, activity: str = "type"
+) -> dict[str, list[Any]]:
+    """Traces computed in Python from the raw rows: the reference for every map."""
+    rows = ws.sql(
+        "SELECT e.seq, e.source, e.thread_id, ec.customer_key, e.type, e.channel, e.department, e.occurred_at, "
+        "json_extract_string(e.properties, '$.step') FROM events e LEFT JOIN event_customer ec USING (seq)"
+    )
+    traces: dict[str, list[tuple[datetime, int, str]]] = defaultdict(list)
+    for seq, source, thread, cust, typ, channel, dept, ts, step in rows:
+        key = {"thread": f"{source}:{thread}" if thread else None, "customer": cust}[case]
+        act = {
+            "activity": typ if activity == "type" else (step or typ),
+            "channel": channel,
+            "department": dept,
+        }[level]
+        if key is None or act is None:
+            continue
+        traces[key].append((ts, seq, act))
+    return {k: [a for _, _, a in sorted(v)] for k, v in traces.items()} | {
+        "__times__": {k: [t for t, _, _ in sorted(v)] for k, v in traces.items()}  # type: ignore[dict-item]
+    }
+
+
+def _reference_dfg(
+    traces: dict[str, list[Any]],
+) -> tuple[Counter[tuple[str, str]], Counter[str], Counter[str]]:
+    follows: Counter[tuple[str, str]] = Counter()
+    starts: Counter[str] = Counter()
+    ends: Counter[str] = Counter()
+    for key, acts in traces.items():
+        if key == "__times__":
+            continue
+        starts[acts[0]] += 1
+        ends[acts[-1]] += 1
+        for a, b in zip(acts, acts[1:], strict=False):
+            follows[(a, b)] += 1
+    return follows, starts, ends
+
+
+CASES = [("thread", "activity"), ("customer", "activity"), ("thread", "channel"), ("customer", "department")]
+
+
+@pytest.mark.parametrize(("case", "level"), CASES)
+def test_dfg_matches_reference(synth: ordito.Workspace, case: str, level: str) -> None:
+    traces = _reference_traces(synth, case, level)
+    times = traces.pop("__times__")
+    follows, starts, ends = _reference_dfg(traces)
+    m = maps.dfg(synth.engine, case, level)
+    assert m.follows() == dict(follows)
+    assert m.start_activities() == dict(starts)
+    assert m.end_activities() == dict(ends)
+    assert m.cases == len(traces)
+    assert m.events == sum(len(t) for t in traces.values())
+    # cases per edge and time on every edge (whole second boundaries crossed, as date_diff counts)
+    cases: dict[tuple[str, str], set[str]] = defaultdict(set)
+    secs: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for key, acts in traces.items():
+        ts = times[key]  # type: ignore[index]
+        for i in range(1, len(acts)):
+            cases[(acts[i - 1], acts[i])].add(key)
+            secs[(acts[i - 1], acts[i])].append(
+                int(ts[i].replace(microsecond=0).timestamp() - ts[i - 1].replace(microsecond=0).timestamp())
+            )
+    for e in m.edges:
+        if e["source"] is None or e["target"] is None:
+            assert e["total_seconds"] is None
+            continue
+        k = (e["source"], e["target"])
+        assert e["cases"] == len(cases[k]), k
+        assert e["total_seconds"] == sum(secs[k]), k
+        assert e["min_seconds"] == min(secs[k]) and e["max_seconds"] == max(secs[k])
+        assert e["mean_seconds"] == pytest.approx(sum(secs[k]) / len(secs[k]))
+    nodes = {n["activity"]: n for n in m.nodes}
+    assert sum(n["events"] for n in nodes.values()) == m.events
+
+
+def test_partitioned_and_global_forms_agree(synth: ordito.Workspace) -> None:
+    a = synth.engine.records(maps.dfg_sql("customer", partitioned=True))
+    b = synth.engine.records(maps.dfg_sql("customer", partitioned=False))
+    assert a == b and a
+
+
+@pytest.mark.parametrize(("case", "level"), CASES)
+def test_variants_match_reference(synth: ordito.Workspace, case: str, level: str) -> None:
+    traces = _reference_traces(synth, case, level)
+    traces.pop("__times__")
+    expected = Counter(tuple(t) for t in traces.values())
+    v = maps.variants(synth.engine, case, level, top=None, verify=True)
+    assert v.counts() == dict(expected)
+    assert v.variants == len(expected) and v.cases == len(traces)
+    assert [x.cases for x in v.items] == sorted((x.cases for x in v.items), reverse=True)
+    assert sum(x.share for x in v.items) == pytest.approx(1.0)
+    top = maps.variants(synth.engine, case, level, top=3)
+    assert [x.activities for x in top.items] == [x.activities for x in v.items[:3]]
+    assert top.variants == v.variants
+
+
+def test_property_as_activity(synth: ordito.Workspace) -> None:
+    traces = _reference_traces(synth, "thread", "activity", activity="property:step")
+    traces.pop("__times__")
+    follows, _, _ = _reference_dfg(traces)
+    m = maps.dfg(synth.engine, "thread", "activity", activity="property:step")
+    assert m.follows() == dict(follows)
+    assert {n["activity"] for n in m.nodes} == {"s0", "s1", "s2"}
+
+
+def test_sankey_counts_channel_steps(synth: ordito.Workspace) -> None:
+    traces = _reference_traces(synth, "thread", "channel")
+    traces.pop("__times__")
+    expected: Counter[tuple[int, str, str | None]] = Counter()
+    for acts in traces.values():
+        steps = [a for i, a in enumerate(acts) if i == 0 or acts[i - 1] != a]
+        for k in range(min(len(steps), 3)):
+            expected[(k + 1, steps[k], steps[k + 1] if k + 1 < len(steps) else None)] += 1
+    s = maps.sankey(synth.engine, "thread", max_steps=3)
+    got = Counter({(r["step"], r["source"], r["target"]): r["cases"] for r in s["transitions"]})
+    assert got == expected
+    # links point at nodes of consecutive steps; first-step outflow is every case
+    for link in s["links"]:
+        assert s["nodes"][link["target"]]["step"] == s["nodes"][link["source"]]["step"] + 1
+    assert sum(x["cases"] for x in s["links"] if s["nodes"][x["source"]]["step"] == 1) == len(traces)
+
+
+def test_event_log_columns_and_order(synth: ordito.Workspace) -> None:
+    t = event_log(synth.engine, "thread")
+    assert tuple(t.column_names) == LOG_COLUMNS
+    rows = t.to_pylist()
+    keys = [(r["case_id"], r["timestamp"], r["seq"]) for r in rows]
+    assert keys == sorted(keys)
+    assert {r["case_id"].split(":")[0] for r in rows} == {"tickets", "calls"}
+
+
+def test_bad_spec_and_missing_tables_are_clear_errors(synth: ordito.Workspace, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="case notion 'ticket'"):
+        maps.dfg(synth.engine, "ticket")
+    with pytest.raises(ConfigError, match="property:NAME"):
+        maps.dfg(synth.engine, activity="step")
+    fresh = ordito.Workspace(tmp_path / "empty.duckdb")
+    try:
+        fresh.engine.execute("DROP TABLE IF EXISTS episode_events")
+        with pytest.raises(ConfigError, match="ordito analyze"):
+            maps.dfg(fresh.engine, "episode")
+        assert maps.variants(fresh.engine, "thread").items == []
+        assert maps.dfg(fresh.engine, "thread").edges == []
+    finally:
+        fresh.close()
+
+
+def test_dot_output(synth: ordito.Workspace) -> None:
+    m = maps.dfg(synth.engine, "thread", "department")
+    dot = m.to_dot()
+    assert dot.startswith("digraph journey {") and dot.rstrip().endswith("}")
+    assert dot.count("->") == len(m.edges)
+
+
+def test_builders_are_portable() -> None:
+    for sql in (
+        log_sql("thread"),
+        log_sql("customer", "activity", "property:step"),
+        log_sql("episode", "department"),
+        maps.dfg_sql(),
+        maps.dfg_sql("customer", "channel", cases=False, partitioned=False),
+        maps.nodes_sql(),
+        maps.variants_sql(),
+        maps.variants_check_sql(),
+        maps.longest_case_sql(),
+        maps.sankey_sql(),
+    ):
+        assert check_portable(sql) == [], sql
+
+
+def test_same_as_pm4py(synth: ordito.Workspace) -> None:
+    pm4py = pytest.importorskip("pm4py")
+    # the log ordered by case, time, seq, as pm4py.format_dataframe leaves it (pm4py's start and end
+    # activities read the first and last row of each case as they come)
+    df = event_log(synth.engine, "customer").to_pandas()
+    df = df.rename(
+        columns={"case_id": "case:concept:name", "activity": "concept:name", "timestamp": "time:timestamp"}
+    )
+    follows, starts, ends = pm4py.discover_dfg(df)
+    m = maps.dfg(synth.engine, "customer")
+    assert m.follows() == follows
+    assert m.start_activities() == starts
+    assert m.end_activities() == ends
+    perf, _, _ = pm4py.discover_performance_dfg(df)
+    for e in m.handoffs() + m.rework():
+        # pm4py keeps fractions of a second; ordito counts second boundaries: within a second
+        assert abs(perf[(e["source"], e["target"])]["mean"] - e["mean_seconds"]) <= 1.0
+    variants = pm4py.get_variants(df)
+    v = maps.variants(synth.engine, "customer", top=None)
+    assert v.counts() == {k: (n if isinstance(n, int) else len(n)) for k, n in variants.items()}
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL 15 server for this module (tests/engines/pgserver.py; skipped without the package)."""
+    from tests.engines import pgserver
+
+    why = pgserver.available()
+    if why:
+        pytest.skip(why)
+    server = pgserver.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.mark.postgres
+def test_same_results_on_postgres(synth: ordito.Workspace, pg_url: str) -> None:
+    from ordito.store.postgres import PostgresEngine
+
+    synth.publish(pg_url, tables=["events", "event_customer"])
+    pg = PostgresEngine(pg_url)
+    try:
+        for case, level in (("thread", "activity"), ("customer", "department")):
+            assert maps.dfg(pg, case, level).edges == maps.dfg(synth.engine, case, level).edges
+            vp = maps.variants(pg, case, level, top=None, verify=True)
+            vd = maps.variants(synth.engine, case, level, top=None)
+            assert vp.counts() == vd.counts() and vp.variants == vd.variants
+            assert [v.to_dict() for v in vp.items] == [v.to_dict() for v in vd.items]
+        assert maps.sankey(pg, "thread")["transitions"] == maps.sankey(synth.engine, "thread")["transitions"]
+    finally:
+        pg.close()
