@@ -1,0 +1,60 @@
+"""Language detection: py3langid (BSD-3-Clause, its model ships in the wheel) over a closed set of languages.
+
+Restricting the candidates to the languages a brand actually hears raises accuracy on short texts (measured
+in docs/VOC.md: 99.4% Italian and 100% English tweets with seven candidates). A text too short to tell
+keeps the language its source declared, if any.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+#: Candidate languages (ISO 639-1); settable with ORDITO_VOC_LANGUAGES.
+DEFAULT_LANGUAGES = ("it", "en", "fr", "de", "es", "pt", "nl")
+#: Below this probability (or with fewer letters than MIN_LETTERS) a declared language wins.
+MIN_CONFIDENCE = 0.9
+MIN_LETTERS = 12
+
+_lock = threading.Lock()
+_cache: dict[tuple[str, ...], Any] = {}
+
+
+@dataclass(frozen=True)
+class Detected:
+    language: str | None
+    confidence: float
+    source: str  # detected | declared | none
+
+
+def _identifier(languages: Sequence[str]) -> Any:
+    key = tuple(languages)
+    with _lock:
+        ident = _cache.get(key)
+        if ident is None:
+            from py3langid.langid import (  # type: ignore[import-untyped]
+                MODEL_FILE,
+                LanguageIdentifier,
+            )
+
+            ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            ident.set_languages(list(key))
+            _cache[key] = ident
+    return ident
+
+
+def detect(
+    text: str | None, declared: str | None = None, languages: Sequence[str] = DEFAULT_LANGUAGES
+) -> Detected:
+    """The language of ``text``; ``declared`` (the source's own field) wins when the text cannot tell."""
+    decl = (declared or "").strip().lower()[:2] or None
+    if not text or not text.strip():
+        return Detected(decl, 1.0 if decl else 0.0, "declared" if decl else "none")
+    letters = sum(ch.isalpha() for ch in text)
+    lang, prob = _identifier(languages).classify(text)
+    prob = float(prob)
+    if decl and (letters < MIN_LETTERS or prob < MIN_CONFIDENCE):
+        return Detected(decl, prob if decl == lang else 1.0 - prob, "declared")
+    return Detected(str(lang), prob, "detected")
