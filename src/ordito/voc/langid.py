@@ -46,15 +46,31 @@ def _identifier(languages: Sequence[str]) -> Any:
 
 
 def detect(
-    text: str | None, declared: str | None = None, languages: Sequence[str] = DEFAULT_LANGUAGES
+    text: str | None,
+    declared: str | None = None,
+    languages: Sequence[str] = DEFAULT_LANGUAGES,
+    usual: Sequence[str] = (),
 ) -> Detected:
-    """The language of ``text``; ``declared`` (the source's own field) wins when the text cannot tell."""
+    """The language of ``text``.
+
+    When the text is too short or the detector unsure: ``declared`` (the source's own field) wins; else
+    the detector chooses again among ``usual`` (the languages this workspace mostly hears), so "Ok." in a
+    brand that speaks Italian and English is not read as Dutch.
+    """
     decl = (declared or "").strip().lower()[:2] or None
     if not text or not text.strip():
         return Detected(decl, 1.0 if decl else 0.0, "declared" if decl else "none")
     letters = sum(ch.isalpha() for ch in text)
     lang, prob = _identifier(languages).classify(text)
     prob = float(prob)
-    if decl and (letters < MIN_LETTERS or prob < MIN_CONFIDENCE):
+    unsure = letters < MIN_LETTERS or prob < MIN_CONFIDENCE
+    if unsure and decl:
         return Detected(decl, prob if decl == lang else 1.0 - prob, "declared")
+    if unsure and usual and len(usual) < len(languages):
+        if len(usual) == 1:
+            return Detected(usual[0], prob if usual[0] == lang else 1.0 - prob, "usual")
+        ranked = [(lg, float(pr)) for lg, pr in _identifier(languages).rank(text) if lg in usual]
+        total = sum(pr for _, pr in ranked) or 1.0
+        lang2, prob2 = max(ranked, key=lambda x: x[1])
+        return Detected(str(lang2), prob2 / total, "usual")
     return Detected(str(lang), prob, "detected")

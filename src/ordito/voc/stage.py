@@ -86,7 +86,8 @@ def _text_rows(
     engine: Engine, rows: list[dict[str, Any]], model: SentimentModel, tier: str, now: dt.datetime
 ) -> tuple[pa.Table, pa.Table, dict[str, int]]:
     texts = [r["text"] or "" for r in rows]
-    det = [langid.detect(t, r["language"]) for t, r in zip(texts, rows, strict=True)]
+    usual = _usual_languages(engine, texts)
+    det = [langid.detect(t, r["language"], usual=usual) for t, r in zip(texts, rows, strict=True)]
     langs = [d.language for d in det]
     authors = ["customer" if r["direction"] == "inbound" else "brand" for r in rows]
     accurate = [tier == "accurate" or (tier == "auto" and a == "customer") for a in authors]
@@ -158,6 +159,20 @@ def _text_rows(
     )
     vt_schema = pa.schema([("seq", pa.int64()), ("topic_id", pa.string()), ("weight", pa.float64())])
     return pa.table(voc, schema=schema), pa.table(vt, schema=vt_schema), counts
+
+
+def _usual_languages(engine: Engine, texts: list[str]) -> tuple[str, ...]:
+    """Languages making at least 5% of the confidently detected texts (those already analysed, else this
+    chunk's): the candidates for texts too short to tell."""
+    rows = engine.execute("SELECT language, count(*) FROM voc WHERE language_source = 'detected' GROUP BY 1")
+    counts = {str(lang): int(n) for lang, n in rows if lang}
+    if sum(counts.values()) < 200:
+        for t in texts[:2000]:
+            d = langid.detect(t)
+            if d.source == "detected" and d.confidence >= langid.MIN_CONFIDENCE and len(t) >= 20:
+                counts[str(d.language)] = counts.get(str(d.language), 0) + 1
+    total = sum(counts.values())
+    return tuple(sorted(lang for lang, n in counts.items() if total and n / total >= 0.05))
 
 
 def _insert(engine: Engine, table: str, data: pa.Table) -> None:

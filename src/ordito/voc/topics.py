@@ -150,20 +150,28 @@ BY_ID = {t.topic_id: t for t in THEMES}
 _SPLIT = re.compile(r"[^\w']+", re.UNICODE)
 
 
-def _compile() -> dict[str, list[tuple[str, tuple[str, ...]]]]:
-    out: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+def _compile() -> dict[str, dict[str, list[tuple[str, tuple[str, ...]]]]]:
+    """language -> first cue word -> [(topic, whole cue)]: a token looks up each of its prefixes."""
+    out: dict[str, dict[str, list[tuple[str, tuple[str, ...]]]]] = {}
     for th in THEMES:
         for lang, cues in th.cues.items():
             for cue in cues:
-                out.setdefault(lang, []).append((th.topic_id, tuple(cue.split())))
+                words = tuple(cue.split())
+                out.setdefault(lang, {}).setdefault(words[0], []).append((th.topic_id, words))
+    every: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for by_first in out.values():
+        for first, items in by_first.items():
+            every.setdefault(first, []).extend(items)
+    out["*"] = every
     return out
 
 
 _CUES = _compile()
+_MAXLEN = max(len(first) for first in _CUES["*"])
 
 
 def languages() -> tuple[str, ...]:
-    return tuple(sorted(_CUES))
+    return tuple(sorted(k for k in _CUES if k != "*"))
 
 
 def label(topic_id: str, language: str) -> str:
@@ -174,21 +182,29 @@ def label(topic_id: str, language: str) -> str:
 
 
 def assign(text: str, language: str | None) -> list[tuple[str, float]]:
-    """The taxonomy themes of a text, with weights summing to 1 (empty when none applies)."""
-    cues = _CUES.get(language or "", None)
-    if cues is None:  # an unknown language: try every language's cues
-        cues = [c for lang in _CUES for c in _CUES[lang]]
+    """The taxonomy themes of a text, with weights summing to 1 (empty when none applies).
+
+    A theme counts once per distinct cue found (a cue matches when each of its words starts a token, in
+    order); unknown languages are matched against every language's cues.
+    """
+    index = _CUES.get(language or "*") or _CUES["*"]
     toks = [t for t in _SPLIT.split(normalise(text)) if t]
-    hits: Counter[str] = Counter()
+    found: set[tuple[str, tuple[str, ...]]] = set()
     n = len(toks)
-    for topic_id, cue in cues:
-        k = len(cue)
-        for i in range(n - k + 1):
-            if all(toks[i + j].startswith(cue[j]) for j in range(k)):
-                hits[topic_id] += 1
-                break
+    for i, tok in enumerate(toks):
+        for k in range(1, min(len(tok), _MAXLEN) + 1):
+            for topic_id, cue in index.get(tok[:k], ()):
+                if len(cue) == 1 or (
+                    i + len(cue) <= n and all(toks[i + j].startswith(cue[j]) for j in range(1, len(cue)))
+                ):
+                    found.add((topic_id, cue))
+    hits: Counter[str] = Counter(topic_id for topic_id, _ in found)
     total = sum(hits.values())
-    return [(t, round(c / total, 4)) for t, c in hits.most_common()] if total else []
+    return (
+        [(t, round(c / total, 4)) for t, c in sorted(hits.items(), key=lambda x: (-x[1], x[0]))]
+        if total
+        else []
+    )
 
 
 # --- discovery ------------------------------------------------------------------------------------
