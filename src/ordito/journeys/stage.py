@@ -1,0 +1,282 @@
+"""``ordito analyze``: episodes, contacts and friction, incremental by customer.
+
+A run recomputes the customers whose events changed since the last run (new events, events that moved to
+another customer when identities merged or split, events of nobody added to one of their threads) and
+leaves everybody else's rows alone; the first run, a run with other parameters, or ``full=True`` rebuilds
+everything. What depends on the end of the data (``as_of``: a need still open, an e-mail still
+unanswered, open vs abandoned) is recomputed for every episode, from the stored tables. A full rebuild and
+any sequence of incremental runs give the same tables (tested).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ..store.base import Engine
+from ..store.schema import recreate
+from ..store.sqlutil import lit
+from . import derive, episodes, friction
+from .params import DAY, Params
+
+STAGE = "journeys"
+TABLES = ("episodes", "episode_events", "episode_contacts", "friction")
+
+
+@dataclass
+class AnalyzeResult:
+    full: bool
+    customers: int
+    episodes: int
+    frictions: int
+    as_of: str
+    seconds: float
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _state(engine: Engine) -> tuple[int | None, str | None, str | None]:
+    row = engine.one("SELECT watermark_seq FROM stage_state WHERE stage = ?", [STAGE])
+    fp = engine.scalar("SELECT value FROM meta WHERE key = 'journeys:params'")
+    as_of = engine.scalar("SELECT value FROM meta WHERE key = 'journeys:as_of'")
+    return (int(row[0]) if row else None), fp, as_of
+
+
+def _affected_sql(watermark: int) -> str:
+    """Customers whose events changed since the last run."""
+    return f"""
+CREATE OR REPLACE TEMP TABLE _jscope AS
+SELECT DISTINCT customer_key FROM (
+    -- new events, events that moved to another customer, events that found a customer
+    SELECT c.customer_key FROM event_customer c LEFT JOIN episode_events ee ON ee.seq = c.seq
+    WHERE c.customer_key IS NOT NULL AND ee.customer_key IS DISTINCT FROM c.customer_key
+    UNION ALL
+    -- events that left a customer (merged away, split off, now shared)
+    SELECT ee.customer_key FROM episode_events ee LEFT JOIN event_customer c ON c.seq = ee.seq
+    WHERE ee.role <> 'attached' AND c.customer_key IS DISTINCT FROM ee.customer_key
+    UNION ALL
+    -- new events of nobody in a thread of a customer (a brand reply, a ticket update)
+    SELECT ee.customer_key FROM events n
+    JOIN events o ON o.source = n.source AND o.thread_id = n.thread_id AND o.seq <= {watermark}
+    JOIN episode_events ee ON ee.seq = o.seq
+    WHERE n.seq > {watermark} AND n.thread_id IS NOT NULL AND n.channel NOT IN ('web', 'app')
+      AND NOT EXISTS (SELECT 1 FROM event_customer c WHERE c.seq = n.seq AND c.customer_key IS NOT NULL)
+) WHERE customer_key IS NOT NULL
+"""
+
+
+def _outcome_sql(params: Params, as_of: str, where: str = "") -> str:
+    """Outcome of every episode (``where`` limits it): purchases are converted or abandoned; a need is
+    resolved when it was met, else abandoned after ``abandon_after_days`` of silence, else open."""
+    days = float(params.abandon_after_days) * DAY
+    return f"""
+UPDATE episodes SET outcome = CASE
+    WHEN intent IN ('browse', 'marketing', 'feedback') THEN 'resolved'
+    WHEN intent = 'purchase' AND n_contacts = 0 THEN CASE WHEN o.bought AND NOT o.cancelled THEN 'converted'
+                                                           ELSE 'abandoned' END
+    WHEN intent = 'subscription' AND n_contacts = 0 AND o.bought THEN 'converted'
+    WHEN resolved_at IS NOT NULL THEN 'resolved'
+    WHEN date_diff('second', ended_at, CAST({lit(as_of)} AS TIMESTAMP)) > {days} THEN 'abandoned'
+    ELSE 'open' END
+FROM (SELECT episode_id, bought, cancelled FROM _jbought) o
+WHERE o.episode_id = episodes.episode_id {where}
+"""
+
+
+def _bought_sql(scope_only: bool) -> str:
+    filt = "WHERE ee.customer_key IN (SELECT customer_key FROM _jscope)" if scope_only else ""
+    return f"""
+CREATE OR REPLACE TEMP TABLE _jbought AS
+SELECT ee.episode_id,
+       bool_or(e.type = 'order_placed' AND e.source = 'shop' OR e.type = 'store_purchase') AS bought,
+       bool_or(e.type = 'order_cancelled') AS cancelled
+FROM episode_events ee JOIN events e ON e.seq = ee.seq {filt}
+GROUP BY ee.episode_id
+"""
+
+
+# Effort points per friction kind (docs/JOURNEYS.md, "Customer effort"): each contact after the first
+# costs 1, each friction its weight; the score is 7 minus the points, floored at 1 (CES scale, 7 = easy).
+EFFORT_WEIGHTS = {
+    "transfer": 1.0,
+    "department_bounce": 1.5,
+    "channel_hop": 0.5,
+    "digital_dead_end": 1.0,
+    "abandonment": 0.5,
+    "long_wait": 0.5,
+    "info_asked_twice": 1.0,
+    "unresolved": 2.0,
+    "negative_sentiment": 0.5,
+}
+
+
+def _effort_sql() -> str:
+    points = " + ".join(f"{w} * count(*) FILTER (WHERE kind = {lit(k)})" for k, w in EFFORT_WEIGHTS.items())
+    return f"""
+UPDATE episodes SET n_frictions = coalesce(f.n, 0),
+       effort = CASE WHEN episodes.n_contacts = 0 THEN NULL
+                     ELSE greatest(1.0, 7.0 - greatest(episodes.n_contacts - 1, 0) - coalesce(f.points, 0)) END
+FROM (SELECT e.episode_id, f.n, f.points FROM episodes e
+      LEFT JOIN (SELECT episode_id, count(*) AS n, {points} AS points FROM friction GROUP BY episode_id) f
+      USING (episode_id)) f
+WHERE f.episode_id = episodes.episode_id
+"""
+
+
+def _as_of_frictions_sql(params: Params, as_of: str) -> list[str]:
+    """Frictions that depend on the end of the data, for every episode, from the stored tables."""
+    e = float(params.long_wait_seconds.get("email", 172800))
+    days = float(params.unresolved_days)
+    return [
+        "DELETE FROM friction WHERE kind = 'unresolved' OR (kind = 'long_wait' AND detail = 'email never answered')",
+        f"""INSERT INTO friction
+        SELECT 'fr_' || substr(md5('long_wait:' || CAST(seq AS VARCHAR)), 1, 16), episode_id, customer_key,
+               'long_wait', occurred_at, 1.0, CAST(to_json([seq]) AS JSON), 'email never answered', channel, department
+        FROM episode_contacts WHERE channel = 'email' AND NOT answered
+          AND date_diff('second', occurred_at, CAST({lit(as_of)} AS TIMESTAMP)) > {e}""",
+        f"""INSERT INTO friction
+        WITH first AS (SELECT episode_id, arg_min(seq, occurred_at) AS seq, min(occurred_at) AS t,
+                              arg_min(channel, occurred_at) AS channel, arg_min(department, occurred_at) AS dept
+                       FROM episode_contacts GROUP BY episode_id),
+        d AS (SELECT f.*, e.customer_key, e.resolved_at,
+                     CAST(date_diff('second', f.t, coalesce(e.resolved_at, CAST({lit(as_of)} AS TIMESTAMP)))
+                          AS DOUBLE) / 86400 AS days
+              FROM first f JOIN episodes e USING (episode_id))
+        SELECT 'fr_' || substr(md5('unresolved:' || CAST(seq AS VARCHAR)), 1, 16), episode_id, customer_key,
+               'unresolved', t + INTERVAL {int(days * DAY)} SECOND, least(1.0, days / ({days} * 4)),
+               CAST(to_json([seq]) AS JSON),
+               CASE WHEN resolved_at IS NULL THEN 'open after ' || CAST(floor(days) AS BIGINT) || ' days'
+                    ELSE 'resolved after ' || round(days, 1) || ' days' END, channel, dept
+        FROM d WHERE days > {days}""",
+    ]
+
+
+def analyze(
+    engine: Engine,
+    params: Params | None = None,
+    *,
+    full: bool = False,
+    progress: Callable[[str, float], None] | None = None,
+) -> AnalyzeResult:
+    """Build or update episodes, contacts and friction. Returns what was done."""
+    t_start = time.perf_counter()
+    params = params or Params()
+    fp = params.fingerprint()
+    top = engine.scalar("SELECT max(seq) FROM events")
+    watermark_now = int(top) if top is not None else 0
+    as_of = params.as_of or str(engine.scalar("SELECT max(occurred_at) FROM events") or "1970-01-01 00:00:00")
+    watermark, old_fp, old_as_of = _state(engine)
+    reason = (
+        "requested"
+        if full
+        else "first run"
+        if watermark is None
+        else "parameters changed"
+        if old_fp != fp
+        else ""
+    )
+    full = bool(reason)
+    if full:
+        engine.execute("""CREATE OR REPLACE TEMP TABLE _jscope AS SELECT DISTINCT customer_key FROM event_customer
+                          WHERE customer_key IS NOT NULL""")
+    else:
+        engine.execute(_affected_sql(int(watermark or 0)))
+        reason = "incremental"
+    n_scope = int(engine.scalar("SELECT count(*) FROM _jscope") or 0)
+    n_eps = 0
+    if n_scope or full:
+        n_eps = episodes.thread_scope(engine, params, progress)
+        derive.build(engine, params)
+        if progress:
+            progress("friction", 0.85)
+        friction.detect(engine, params, has_voc=_has_voc(engine))
+        _write(engine, full)
+    if progress:
+        progress("as of", 0.95)
+    if full or n_scope or old_as_of != as_of:
+        for stmt in _as_of_frictions_sql(params, as_of):
+            engine.execute(stmt)
+        engine.execute(_bought_sql(scope_only=False))
+        engine.execute(_outcome_sql(params, as_of))
+        engine.execute(_effort_sql())
+    engine.execute(
+        "INSERT OR REPLACE INTO stage_state VALUES (?, ?, now()::TIMESTAMP)", [STAGE, watermark_now]
+    )
+    engine.execute("INSERT OR REPLACE INTO meta VALUES ('journeys:params', ?)", [fp])
+    engine.execute("INSERT OR REPLACE INTO meta VALUES ('journeys:as_of', ?)", [as_of])
+    engine.execute(
+        "INSERT OR REPLACE INTO meta VALUES ('journeys:params_json', ?)",
+        [json.dumps(asdict(params), sort_keys=True)],
+    )
+    n_fr = int(engine.scalar("SELECT count(*) FROM friction") or 0)
+    _drop_temps(engine)
+    return AnalyzeResult(
+        full=full,
+        customers=n_scope,
+        episodes=n_eps,
+        frictions=n_fr,
+        as_of=as_of,
+        seconds=round(time.perf_counter() - t_start, 3),
+        reason=reason,
+    )
+
+
+def _has_voc(engine: Engine) -> bool:
+    try:
+        engine.execute("SELECT seq, sentiment_score FROM voc LIMIT 0")
+        return True
+    except Exception:
+        return False
+
+
+def _write(engine: Engine, full: bool) -> None:
+    """Replace the rows of the customers in scope (everything on a full run)."""
+    if full:
+        for t in TABLES:
+            recreate(engine, t)
+    else:
+        for t in TABLES:
+            engine.execute(f"DELETE FROM {t} WHERE customer_key IN (SELECT customer_key FROM _jscope)")
+    engine.execute("""INSERT INTO episodes (episode_id, customer_key, intent, started_at, ended_at, outcome,
+            n_events, n_contacts, channels, departments, intent_source, first_contact_at, resolved_at,
+            n_assisted, n_self_service, n_transfers, n_frictions, effort, first_seq)
+        SELECT episode_id, customer_key, intent, started_at, ended_at, 'open', n_events, n_contacts, channels,
+               departments, intent_source, first_contact_at, resolved_at, n_assisted, n_self_service,
+               n_transfers, 0, NULL, first_seq
+        FROM _jrow""")
+    engine.execute("""INSERT INTO episode_events
+        SELECT p.episode_id, j.seq, p.customer_key, j.role FROM _jee j JOIN _jep p USING (ep)""")
+    engine.execute("""INSERT INTO episode_contacts
+        SELECT c.seq, p.episode_id, p.customer_key, c.t, c.channel, c.dept, c.assisted, c.answered,
+               c.wait_seconds, c.handle_seconds, c.transferred, c.n_contact, c.repeat_within_window, c.thread
+        FROM _jcon c JOIN _jep p USING (ep)""")
+    engine.execute("""INSERT INTO friction
+        SELECT 'fr_' || substr(md5(f.kind || ':' || array_to_string(f.evidence, ',')), 1, 16), p.episode_id,
+               p.customer_key, f.kind, f.occurred_at, round(f.severity, 3), CAST(to_json(f.evidence) AS JSON),
+               f.detail, f.channel, f.dept
+        FROM _jfr f JOIN _jep p USING (ep)""")
+
+
+def _drop_temps(engine: Engine) -> None:
+    for t in (
+        "_jev",
+        "_japp",
+        "_jukey",
+        "_junit",
+        "_jee",
+        "_jepkey",
+        "_jep",
+        "_jx",
+        "_jcon",
+        "_jh",
+        "_jres",
+        "_jrow",
+        "_jfr",
+        "_jbought",
+    ):
+        engine.execute(f"DROP TABLE IF EXISTS {t}")
