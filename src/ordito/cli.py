@@ -509,6 +509,11 @@ def publish(
         finally:
             ws.close()
 
+# --- voice of the customer (ordito.voc.cli) ---------------------------------------------------------
+from .voc.cli import app as voc_app  # noqa: E402 - after the helpers those commands use
+
+app.add_typer(voc_app, name="voc")
+
 
 def main() -> None:
     app()

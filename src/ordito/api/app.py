@@ -99,6 +99,9 @@ def create_app(
     errors.install(app)
     app.include_router(tracking.router())  # documented in OpenAPI ...
     app.router.routes[:0] = tracking.fast_routes()  # ... served by plain routes matched first
+    from . import voc as voc_api  # voice of the customer (checks permissions when access control is on)
+
+    app.include_router(voc_api.router())
 
     @app.get("/health", tags=["service"], summary="Liveness and loader progress")
     async def health(request: Request) -> dict[str, Any]:
