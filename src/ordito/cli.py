@@ -509,6 +509,18 @@ def publish(
         finally:
             ws.close()
 
+
+# --- users, API tokens, knowledge base (ordito.agent.cli) ------------------------------------------
+from .agent.cli import knowledge_app, user_app  # noqa: E402 - after the helpers those commands use
+
+app.add_typer(user_app, name="user")
+app.add_typer(knowledge_app, name="knowledge")
+
+# --- journey maps and process-mining export (ordito.journeys.maps_cli) ------------------------------
+from .journeys.maps_cli import app as journeys_app  # noqa: E402 - after the helpers those commands use
+
+app.add_typer(journeys_app, name="journeys")
+
 # --- voice of the customer (ordito.voc.cli) ---------------------------------------------------------
 from .voc.cli import app as voc_app  # noqa: E402 - after the helpers those commands use
 

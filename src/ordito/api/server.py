@@ -9,7 +9,6 @@ from pathlib import Path
 
 from ..settings import sidecar_dir
 from ..workspace import Workspace
-from .app import create_app
 from .keys import create_write_key, list_write_keys, revoke_write_key
 
 log = logging.getLogger("ordito.api")
@@ -27,21 +26,24 @@ def demo_key(ws: Workspace, source: str = "web") -> str:
 
 def _print_demo(ws: Workspace, key: str, host: str, port: int) -> None:
     """What a person trying the demo needs: the address, a write key, and customers worth a look."""
+    from ..agent.auth import demo_login
     from ..summary import worth_a_look
 
     base = f"http://{host}:{port}"
+    user, password = demo_login(ws.engine)
     lines = [
         "",
         f"ordito is serving {ws.path} at {base}",
+        f"  web app:            {base}/   demo log-in: {user} / {password} (role agent)",
         f"  API reference:      {base}/docs",
-        f"  a customer by phone: {base}/v1/customers/lookup?phone=...",
+        f"  screen pop (JSON):  {base}/v1/context?phone=...   (needs an API token: `ordito user token`)",
         f"  demo write key (source 'web'): {key}",
         f"  send an event:      curl -u {key}: -H 'Content-Type: application/json' "
         f'-d \'{{"userId": "100200", "event": "Order Completed"}}\' {base}/v1/track',
         "  customers worth a look:",
     ]
     for c in worth_a_look(ws.engine):
-        lines.append(f"    {base}/v1/customers/{c['customer_key']}/timeline   # {c['why']}")
+        lines.append(f"    {base}/customers/{c['customer_key']}   (search {c['identifier']})   # {c['why']}")
     lines.append("Stop with Ctrl-C.")
     print("\n".join(lines), flush=True)  # noqa: T201 - the one place the demo talks to the person
 
@@ -76,11 +78,10 @@ def serve(
 
     ws = Workspace(workspace)
     try:
-        from .customers import router as customers_router
+        from ..agent.app import create_agent_app  # the API plus access control and the web app
 
-        app = create_app(
+        app = create_agent_app(
             ws,
-            routers=[customers_router()],
             retention_days=retention_days,
             resolve=resolve,
             inbox_dir=Path(inbox_dir) if inbox_dir is not None else None,
