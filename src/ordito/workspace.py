@@ -125,6 +125,58 @@ class Workspace:
 
         return publish(self.engine, target, tables, progress=progress)
 
+    # --- journey maps (docs/JOURNEY_MAPS.md) ------------------------------------------------------
+
+    def event_log(
+        self, case: str = "thread", level: str = "activity", activity: str = "type", sources: Any = None
+    ) -> Any:
+        """The event log (case_id, activity, timestamp, resource, channel, department, seq) as a
+        pyarrow.Table ordered by case and time; ``case``: thread, customer or episode."""
+        from .journeys.log import event_log
+
+        return event_log(self.engine, case, level, activity, sources)
+
+    def journey_map(
+        self, case: str = "thread", level: str = "activity", activity: str = "type", sources: Any = None
+    ) -> Any:
+        """The directly-follows graph with frequency, cases and time on every edge (a JourneyMap)."""
+        from .journeys.maps import dfg
+
+        return dfg(self.engine, case, level, activity, sources)
+
+    def journey_variants(
+        self,
+        case: str = "thread",
+        level: str = "activity",
+        activity: str = "type",
+        sources: Any = None,
+        top: int | None = 20,
+    ) -> Any:
+        """The most common variants (paths) with cases, share and durations."""
+        from .journeys.maps import variants
+
+        return variants(self.engine, case, level, activity, sources, top=top)
+
+    def journey_sankey(self, case: str = "episode", max_steps: int = 5) -> dict[str, Any]:
+        """Channel transitions inside cases as Sankey nodes and links."""
+        from .journeys.maps import sankey
+
+        return sankey(self.engine, case, max_steps=max_steps)
+
+    def export_journeys(
+        self,
+        path: str | os.PathLike[str],
+        format: str = "xes",
+        case: str = "thread",
+        level: str = "activity",
+        activity: str = "type",
+        sources: Any = None,
+    ) -> Any:
+        """Write the log as XES (``format="xes"``) or OCEL 2.0 JSON (``"ocel"``) for process-mining tools."""
+        from .journeys.export import export
+
+        return export(self.engine, path, format, case, level, activity, sources)
+
     # --- queries ---------------------------------------------------------------------------------
 
     def sql(self, query: str, params: Any = None) -> list[tuple[Any, ...]]:

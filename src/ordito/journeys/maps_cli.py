@@ -93,10 +93,17 @@ def map_(
             cli.console.print(f"({len(m.edges) - top} more edges; --top, --json or --dot for all)")
         n_hand = sum(e["frequency"] for e in hand)
         n_rework = sum(e["frequency"] for e in rework)
-        cli.console.print(
-            f"changes of {level}: {n_hand:,}; direct repeats of the same {level} (rework at level activity): "
-            f"{n_rework:,} in {sum(e['cases'] or 0 for e in rework):,} case-edges"
-        )
+        cases_rework = sum(e["cases"] or 0 for e in rework)
+        if level == "activity":
+            cli.console.print(
+                f"changes of activity: {n_hand:,}; an activity directly repeated (rework): {n_rework:,} times "
+                f"({cases_rework:,} case-edges)"
+            )
+        else:
+            cli.console.print(
+                f"changes of {level} (handoffs): {n_hand:,} in {sum(e['cases'] or 0 for e in hand):,} "
+                f"case-edges; consecutive events on the same {level}: {n_rework:,}"
+            )
         if dot is not None:
             cli.console.print(f"wrote {dot} (render: dot -Tsvg {dot} -o map.svg)")
 
