@@ -80,7 +80,7 @@ def present(
         if text and not clear:
             text = mask_text(text, keep)
         d["display_text"] = text
-        via = d.get("via")
+        via = d.setdefault("via", None)
         if via and not clear:
             kind, _, value = str(via).partition(" ")
             d["via"] = (
