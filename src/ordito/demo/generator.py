@@ -41,6 +41,7 @@ def generate(
     customers: int,
     seed: int,
     progress: Callable[[int, int], None] | None = None,
+    fuzzy: bool = False,
 ) -> GenerateResult:
     """Write the demo company into ``out_dir``.
 
@@ -50,8 +51,15 @@ def generate(
         customers: number of customers N (about 0.3 N prospects come on top).
         seed: the seed; the same (customers, seed) gives byte-identical files.
         progress: called as ``progress(households_done, households_total)`` after each chunk.
+        fuzzy: also write the fuzzy silos (warranty registrations, repair jobs: names, birth dates and
+            addresses only; ``demo/fuzzy.py``); the other files stay byte-identical.
     """
-    return _generate(Path(out_dir), customers, seed, progress)
+    res = _generate(Path(out_dir), customers, seed, progress)
+    if fuzzy:
+        from .fuzzy import add_fuzzy_silos
+
+        res.rows.update(add_fuzzy_silos(res.out_dir, seed))
+    return res
 
 
 def _generate(
@@ -65,7 +73,7 @@ def _generate(
     if customers < 1:
         raise ValueError("customers must be at least 1")
     root.mkdir(parents=True, exist_ok=True)
-    for top in sorted({s.path.split("/")[0] for s in SILOS} | {"ground_truth"}):
+    for top in sorted({s.path.split("/")[0] for s in SILOS} | {"ground_truth", "warranty", "repairs"}):  # fuzzy silos: demo/fuzzy.py
         if (root / top).is_dir():
             shutil.rmtree(root / top)
     total = count_households(seed, customers)

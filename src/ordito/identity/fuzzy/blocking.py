@@ -32,9 +32,11 @@ def _k(expr: str) -> str:
     return f"CAST(md5_number({expr}) >> 65 AS BIGINT)"
 
 
-def keys_select(records: str, where: str = "") -> str:
-    """SELECT DISTINCT key, rec_id for the records of ``records`` (optionally filtered)."""
+def keys_select(records: str, where: str = "", kinds: str = "") -> str:
+    """SELECT DISTINCT key, rec_id for the records of ``records`` (optionally filtered; ``kinds``: only
+    the keys of these letters, for training sessions)."""
     w = f"WHERE {where}" if where else ""
+    only = f"WHERE left(k, 1) IN ({', '.join(repr(c) for c in kinds)})" if kinds else ""
     return f"""WITH r AS (SELECT * FROM {records} {w}),
         t AS (SELECT rec_id, unnest(string_split(name_toks, ' ')) AS tok, postcode, city, dob
               FROM r WHERE name_toks IS NOT NULL),
@@ -52,7 +54,7 @@ def keys_select(records: str, where: str = "") -> str:
             UNION ALL SELECT rec_id, 'f|' || name_toks FROM r WHERE contains(name_toks, ' ')
             UNION ALL SELECT rec_id, 'e|' || email_local FROM r WHERE length(email_local) >= 4
             UNION ALL SELECT rec_id, 'p|' || right(phone, 9) FROM r WHERE length(phone) >= 9)
-        SELECT DISTINCT {_k("k")} AS key, rec_id FROM k"""
+        SELECT DISTINCT {_k("k")} AS key, rec_id FROM k {only}"""
 
 
 def pairs_select(blocks: str, cap: int, new_only: str | None = None, cross_src: str | None = None) -> str:

@@ -88,6 +88,35 @@ DOB = Comparison(
         WHEN damerau_levenshtein(l_dob, r_dob) <= 2 THEN 3 ELSE 4 END)""",
 )
 
+_S_EQ = "(l_street = r_street OR jaro_winkler_similarity(l_street, r_street) >= 0.92)"
+_C_EQ = "(regexp_extract(l_civic, '^\\d+') = regexp_extract(r_civic, '^\\d+'))"
+_PC_EQ = "(l_postcode = r_postcode OR damerau_levenshtein(l_postcode, r_postcode) <= 1)"
+_CI_EQ = "(l_city = r_city OR jaro_winkler_similarity(l_city, r_city) >= 0.9)"
+_PLACE = f"(coalesce({_PC_EQ}, false) OR coalesce({_CI_EQ}, false) OR (l_postcode IS NULL AND l_city IS NULL) OR (r_postcode IS NULL AND r_city IS NULL))"
+
+#: The address is one comparison: street, house number, postcode and city agree together for everyone in a
+#: household, so counting them as four independent pieces of evidence would make a household one person.
+ADDRESS = Comparison(
+    "address",
+    (
+        "same address",
+        "probably the same address (number missing, or street misspelt)",
+        "same street, another house number",
+        "same postcode, another street",
+        "same city, another street",
+        "another place",
+    ),
+    f"""(CASE WHEN (l_street IS NULL OR r_street IS NULL) AND (l_postcode IS NULL OR r_postcode IS NULL)
+                   AND (l_city IS NULL OR r_city IS NULL) THEN 0
+        WHEN coalesce({_S_EQ} AND {_C_EQ}, false) AND {_PLACE} THEN 1
+        WHEN coalesce({_S_EQ} AND (l_civic IS NULL OR r_civic IS NULL), false) AND {_PLACE} THEN 2
+        WHEN coalesce({_C_EQ} AND jaro_winkler_similarity(l_street, r_street) >= 0.8, false) AND {_PLACE} THEN 2
+        WHEN coalesce({_S_EQ}, false) AND {_PLACE} THEN 3
+        WHEN coalesce({_PC_EQ}, false) THEN 4
+        WHEN coalesce({_CI_EQ}, false) THEN 5
+        ELSE 6 END)""",
+)
+
 STREET = Comparison(
     "street",
     ("same street", "street with a typo", "similar street", "different streets"),
@@ -95,21 +124,18 @@ STREET = Comparison(
         WHEN jaro_winkler_similarity(l_street, r_street) >= 0.92 THEN 2
         WHEN jaro_winkler_similarity(l_street, r_street) >= 0.8 THEN 3 ELSE 4 END)""",
 )
-
 CIVIC = Comparison(
     "civic",
     ("same house number", "same number, letter differs (12 / 12A)", "different house numbers"),
     """(CASE WHEN l_civic IS NULL OR r_civic IS NULL THEN 0 WHEN l_civic = r_civic THEN 1
         WHEN regexp_extract(l_civic, '^\\d+') = regexp_extract(r_civic, '^\\d+') THEN 2 ELSE 3 END)""",
 )
-
 POSTCODE = Comparison(
     "postcode",
     ("same postcode", "postcode one character off", "different postcodes"),
     """(CASE WHEN l_postcode IS NULL OR r_postcode IS NULL THEN 0 WHEN l_postcode = r_postcode THEN 1
         WHEN damerau_levenshtein(l_postcode, r_postcode) <= 1 THEN 2 ELSE 3 END)""",
 )
-
 CITY = Comparison(
     "city",
     ("same city", "city with a typo", "different cities"),
@@ -134,7 +160,14 @@ PHONE = Comparison(
         ELSE 3 END)""",
 )
 
-COMPARISONS: tuple[Comparison, ...] = (NAME, DOB, STREET, CIVIC, POSTCODE, CITY, EMAIL, PHONE)
+#: Comparison sets. ``household`` (the default, for person records of silos): the address is one
+#: comparison. ``parts``: street, house number, postcode and city apart, for data whose fields are
+#: corrupted independently of each other (FEBRL) and where households are not the hard case.
+SCHEMES: dict[str, tuple[Comparison, ...]] = {
+    "household": (NAME, DOB, ADDRESS, EMAIL, PHONE),
+    "parts": (NAME, DOB, STREET, CIVIC, POSTCODE, CITY, EMAIL, PHONE),
+}
+COMPARISONS = SCHEMES["household"]
 
 
 RECORD_COLUMNS = (
@@ -151,11 +184,13 @@ RECORD_COLUMNS = (
 )
 
 
-def levels_select(pairs: str, records: str, extra: str = "") -> str:
+def levels_select(
+    pairs: str, records: str, extra: str = "", comps: tuple[Comparison, ...] = COMPARISONS
+) -> str:
     """SELECT rec_a, rec_b, lv_<comparison>... for every pair of ``pairs`` (columns rec_a, rec_b).
 
     ``extra``: more columns of ``pairs`` to carry through (``, p.x``)."""
-    cols = ", ".join(f"CAST({c.sql} AS TINYINT) AS lv_{c.name}" for c in COMPARISONS)
+    cols = ", ".join(f"CAST({c.sql} AS TINYINT) AS lv_{c.name}" for c in comps)
     sides = ", ".join(f"{s}.{c} AS {s}_{c}" for s in "lr" for c in RECORD_COLUMNS)
     feats = ", ".join(f"{v} AS {k}" for k, v in name_features("l.name_toks", "r.name_toks").items())
     carried = ", ".join(x.strip().split(".")[-1] for x in extra.split(",") if x.strip())

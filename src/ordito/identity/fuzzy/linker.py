@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from ...store.duckdb import DuckDBEngine
 from . import normalize as nz
 from .blocking import DEFAULT_CAP, keys_select, pairs_select
-from .compare import COMPARISONS, levels_select
-from .model import Model, estimate_u, expectation_maximisation, level_counts
+from .compare import COMPARISONS, SCHEMES, levels_select
+from .model import DEFAULT_M, M_CAPS, Model, estimate_u, expectation_maximisation, level_counts
 
 RAW_COLUMNS = (
     "name",
@@ -81,6 +81,17 @@ def random_pairs_select(records: str, rounds: int, link_only: bool = False) -> s
     return " UNION ALL ".join(parts)
 
 
+#: Training sessions, as Splink trains: EM over the pairs of some blocking keys, not estimating the
+#: comparisons those keys force to agree (their m would be biased); each m is the mean of the sessions that
+#: estimated it. Same full name -> learn birth date, address, contacts; same birth date -> learn name,
+#: address; same address -> learn name and birth date (households are the non-matches there).
+SESSIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("f", ("name",)),
+    ("dsb", ("birth_date",)),
+    ("atu", ("address",)),
+)
+
+
 def train(
     eng: DuckDBEngine,
     records: str,
@@ -89,38 +100,71 @@ def train(
     link_only: bool = False,
     max_random: int = 1_000_000,
     max_em_pairs: int = 2_000_000,
+    cap: int = DEFAULT_CAP,
+    scheme: str = "household",
 ) -> TrainResult:
     """Estimate a model from the records and their candidate pairs (no labels)."""
+    comps = SCHEMES[scheme]
     n_rec = int(eng.scalar(f"SELECT count(*) FROM {records}"))
     rounds = max(1, min(40, math.ceil(max_random / max(n_rec, 1))))
     rp = random_pairs_select(records, rounds, link_only)
     eng.execute(f"CREATE OR REPLACE TEMP TABLE _fz_rp AS SELECT * FROM ({rp}) LIMIT {max_random}")
-    eng.execute(f"CREATE OR REPLACE TEMP TABLE _fz_rpl AS {levels_select('_fz_rp', records)}")
-    xu, nu = level_counts(eng, "_fz_rpl")
-    u = estimate_u(xu, nu)
+    eng.execute(f"CREATE OR REPLACE TEMP TABLE _fz_rpl AS {levels_select('_fz_rp', records, comps=comps)}")
+    xu, nu = level_counts(eng, "_fz_rpl", comps)
+    u = estimate_u(xu, nu, comps)
     n_random = int(nu.sum())
+    estimates: dict[str, list[list[float]]] = {c.name: [] for c in comps}
+    names = [c.name for c in comps]
+    cross = records if link_only else None
+    sessions: dict[str, int] = {}
+    address = tuple(c.name for c in comps if c.name in ("address", "street", "civic", "postcode", "city"))
+    for kinds, excluded0 in SESSIONS:
+        excluded = address if excluded0 == ("address",) else excluded0
+        eng.execute(f"CREATE OR REPLACE TEMP TABLE _fz_sk AS {keys_select(records, kinds=kinds)}")
+        eng.execute(f"CREATE OR REPLACE TEMP TABLE _fz_sp AS {pairs_select('_fz_sk', cap, cross_src=cross)}")
+        n_sp = int(eng.scalar("SELECT count(*) FROM _fz_sp"))
+        if n_sp > max_em_pairs:
+            eng.execute(
+                f"DELETE FROM _fz_sp WHERE hash(rec_a, rec_b) % {math.ceil(n_sp / max_em_pairs)} <> 0"
+            )
+        eng.execute(
+            f"CREATE OR REPLACE TEMP TABLE _fz_eml AS {levels_select('_fz_sp', records, comps=comps)}"
+        )
+        x, n = level_counts(eng, "_fz_eml", comps)
+        sessions[kinds] = n_sp
+        if len(x) == 0:
+            continue
+        for name in excluded:
+            x[:, names.index(name)] = 0
+        m, _u, _lam, _it = expectation_maximisation(x, n, u, comps, fix_u=True)
+        for j, c in enumerate(comps):
+            if c.name not in excluded and (x[:, j] > 0).any():
+                estimates[c.name].append(m[c.name])
+    m_final = {
+        c: [sum(v[i] for v in vs) / len(vs) for i in range(len(vs[0]))] if vs else list(DEFAULT_M[c])
+        for c, vs in estimates.items()
+    }
+    for c, caps in ((k, v) for k, v in M_CAPS.items() if k in m_final):
+        for level, cap_m in caps.items():
+            m_final[c][level - 1] = min(m_final[c][level - 1], cap_m)
+    # the prior: the share of matches among all candidate pairs (m and u fixed), then over all pairs
     n_pairs = int(eng.scalar(f"SELECT count(*) FROM {pairs}"))
-    if n_pairs > max_em_pairs:
-        eng.execute(f"""CREATE OR REPLACE TEMP TABLE _fz_emp AS SELECT rec_a, rec_b FROM {pairs}
-            WHERE hash(rec_a, rec_b) % {math.ceil(n_pairs / max_em_pairs)} = 0""")
-        src = "_fz_emp"
-    else:
-        src = pairs
-    eng.execute(f"CREATE OR REPLACE TEMP TABLE _fz_eml AS {levels_select(src, records)}")
-    x, n = level_counts(eng, "_fz_eml")
-    m, _u_em, lam_cand, it = expectation_maximisation(x, n, u)
-    # Score in the population of all pairs, as Splink does: u from random pairs (unbiased by blocking),
-    # m from EM over the candidates, and the prior = expected matches / all pairs.
+    eng.execute(f"CREATE OR REPLACE TEMP TABLE _fz_eml AS {levels_select(pairs, records, comps=comps)}")
+    x, n = level_counts(eng, "_fz_eml", comps)
+    it = 0
+    lam_cand = 0.1
+    if len(x):
+        _m, _u, lam_cand, it = expectation_maximisation(x, n, u, comps, m_final, fix_u=True, fix_m=True)
     if link_only:
         sizes = [int(v) for (v,) in eng.execute(f"SELECT count(*) FROM {records} GROUP BY src ORDER BY src")]
         total = sizes[0] * sum(sizes[1:]) if len(sizes) > 1 else 1
     else:
         total = n_rec * (n_rec - 1) // 2
     lam = min(max(lam_cand * n_pairs / max(total, 1), 1e-12), 0.5)
-    for t in ("_fz_rp", "_fz_rpl", "_fz_emp", "_fz_eml"):
+    for t in ("_fz_rp", "_fz_rpl", "_fz_sk", "_fz_sp", "_fz_eml"):
         eng.execute(f"DROP TABLE IF EXISTS {t}")
     model = Model(
-        m,
+        m_final,
         u,
         lam,
         0,
@@ -128,17 +172,18 @@ def train(
             "records": n_rec,
             "random_pairs": n_random,
             "candidate_pairs": n_pairs,
-            "em_iterations": it,
+            "session_pairs": sessions,
             "lambda_candidates": lam_cand,
         },
         u,
+        scheme,
     )
     return TrainResult(model, it, n_random, n_pairs)
 
 
 def score_select(model: Model, pairs: str, records: str, tf: str | None, extra: str = "") -> str:
     """SELECT rec_a, rec_b, lv_*, weight, probability for the pairs."""
-    lv = levels_select(pairs, records, extra)
+    lv = levels_select(pairs, records, extra, model.comparisons)
     tf_join = (
         f"LEFT JOIN {records} ra ON ra.rec_id = s.rec_a LEFT JOIN {tf} t ON t.name_toks = ra.name_toks"
         if tf
@@ -157,6 +202,7 @@ def link_tables(
     link_only: bool = False,
     cap: int = DEFAULT_CAP,
     model: Model | None = None,
+    scheme: str = "household",
 ) -> Model:
     """Run the whole linker on a raw records table; leaves ``_fz_rec``, ``_fz_blocks``, ``_fz_pairs``
     and ``_fz_scored`` (every candidate pair with its levels, weight and probability). Returns the model."""
@@ -166,7 +212,7 @@ def link_tables(
         f"CREATE OR REPLACE TEMP TABLE _fz_pairs AS {pairs_select('_fz_blocks', cap, cross_src='_fz_rec' if link_only else None)}"
     )
     if model is None:
-        model = train(eng, "_fz_rec", "_fz_pairs", link_only=link_only).model
+        model = train(eng, "_fz_rec", "_fz_pairs", link_only=link_only, cap=cap, scheme=scheme).model
     tf_table(eng, "_fz_rec", "_fz_tf")
     eng.execute(
         f"CREATE OR REPLACE TEMP TABLE _fz_scored AS {score_select(model, '_fz_pairs', '_fz_rec', '_fz_tf')}"

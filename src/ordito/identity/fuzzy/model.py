@@ -23,13 +23,14 @@ from typing import Any
 import numpy as np
 
 from ...store.duckdb import DuckDBEngine
-from .compare import COMPARISONS, Comparison
+from .compare import SCHEMES, Comparison
 
 #: Built-in parameters, used until a workspace has enough person records to train its own (m: how often
 #: the level happens between two records of one person; u: between two different people).
 DEFAULT_M: dict[str, list[float]] = {
     "name": [0.70, 0.12, 0.06, 0.06, 0.03, 0.02, 0.01],
     "birth_date": [0.92, 0.05, 0.01, 0.02],
+    "address": [0.80, 0.06, 0.02, 0.04, 0.04, 0.04],
     "street": [0.80, 0.08, 0.04, 0.08],
     "civic": [0.88, 0.04, 0.08],
     "postcode": [0.90, 0.04, 0.06],
@@ -40,6 +41,7 @@ DEFAULT_M: dict[str, list[float]] = {
 DEFAULT_U: dict[str, list[float]] = {
     "name": [0.0005, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.9335],
     "birth_date": [0.0001, 0.0015, 0.01, 0.9884],
+    "address": [0.0001, 0.0002, 0.001, 0.01, 0.05, 0.9387],
     "street": [0.005, 0.005, 0.03, 0.96],
     "civic": [0.04, 0.01, 0.95],
     "postcode": [0.01, 0.05, 0.94],
@@ -47,6 +49,9 @@ DEFAULT_U: dict[str, list[float]] = {
     "email": [0.0001, 0.0002, 0.9997],
     "phone": [0.0001, 0.0005, 0.9994],
 }
+#: Upper bounds of m for the levels that say "different": EM cannot tell a household (same address,
+#: shared surname) or a namesake from one person with a typo, so these stay strong evidence against.
+M_CAPS: dict[str, dict[int, float]] = {"name": {6: 0.02, 7: 0.01}, "birth_date": {4: 0.05}}
 DEFAULT_LAMBDA = 0.05
 _EPS = 1e-9
 
@@ -61,9 +66,14 @@ class Model:
     #: u from random pairs: the floor of u (blocked non-matches agree at least as often as random ones)
     #: and the base of the term-frequency adjustment
     u_random: dict[str, list[float]] = field(default_factory=dict)
+    scheme: str = "household"
+
+    @property
+    def comparisons(self) -> tuple[Comparison, ...]:
+        return SCHEMES[self.scheme]
 
     @classmethod
-    def default(cls) -> Model:
+    def default(cls, scheme: str = "household") -> Model:
         return cls(
             {k: list(v) for k, v in DEFAULT_M.items()},
             {k: list(v) for k, v in DEFAULT_U.items()},
@@ -71,6 +81,7 @@ class Model:
             0,
             {"note": "built-in parameters"},
             {k: list(v) for k, v in DEFAULT_U.items()},
+            scheme,
         )
 
     def weight(self, comp: str, level: int) -> float:
@@ -110,7 +121,7 @@ class Model:
 
     def total_sql(self, tf_col: str | None = "tf_name") -> str:
         """Match weight of a levels row: prior + level weights (+ the name's term-frequency adjustment)."""
-        parts = [repr(self.prior)] + [self.weight_sql(c, f"lv_{c.name}") for c in COMPARISONS]
+        parts = [repr(self.prior)] + [self.weight_sql(c, f"lv_{c.name}") for c in self.comparisons]
         if tf_col:
             u1 = max((self.u_random or self.u)["name"][0], _EPS)
             parts.append(
@@ -123,18 +134,22 @@ def probability(weight: float) -> float:
     return float(1.0 / (1.0 + math.pow(2.0, -weight)))
 
 
-def level_counts(eng: DuckDBEngine, levels_table: str) -> tuple[np.ndarray, np.ndarray]:
+def level_counts(
+    eng: DuckDBEngine, levels_table: str, comps: tuple[Comparison, ...]
+) -> tuple[np.ndarray, np.ndarray]:
     """Distinct level patterns of a levels table and how many pairs have each."""
-    cols = ", ".join(f"lv_{c.name}" for c in COMPARISONS)
+    cols = ", ".join(f"lv_{c.name}" for c in comps)
     t = eng.arrow(f"SELECT {cols}, count(*) AS n FROM {levels_table} GROUP BY ALL")
-    x = np.column_stack([t.column(f"lv_{c.name}").to_numpy() for c in COMPARISONS]).astype(np.int64)
+    if t.num_rows == 0:
+        return np.zeros((0, len(comps)), dtype=np.int64), np.zeros(0)
+    x = np.column_stack([t.column(f"lv_{c.name}").to_numpy() for c in comps]).astype(np.int64)
     return x, np.asarray(t.column("n").to_numpy(), dtype=np.float64)
 
 
-def estimate_u(x: np.ndarray, n: np.ndarray) -> dict[str, list[float]]:
+def estimate_u(x: np.ndarray, n: np.ndarray, comps: tuple[Comparison, ...]) -> dict[str, list[float]]:
     """u per level from the level patterns of random pairs (non-matches, but for a negligible few)."""
     out: dict[str, list[float]] = {}
-    for j, c in enumerate(COMPARISONS):
+    for j, c in enumerate(comps):
         present = x[:, j] > 0
         total = n[present].sum()
         floor = 1.0 / (2.0 * max(total, 1.0))
@@ -149,23 +164,25 @@ def expectation_maximisation(
     x: np.ndarray,
     n: np.ndarray,
     u: dict[str, list[float]],
+    comps: tuple[Comparison, ...],
     m0: dict[str, list[float]] | None = None,
     lam0: float = 0.1,
     iterations: int = 200,
     tol: float = 1e-7,
     fix_u: bool = False,
+    fix_m: bool = False,
 ) -> tuple[dict[str, list[float]], dict[str, list[float]], float, int]:
     """m, u and lambda by EM over level patterns ``x`` (pairs x comparisons) with counts ``n``.
 
     ``u`` is the starting point (from random pairs); it is re-estimated on the candidate pairs unless
     ``fix_u``: blocked non-matches share a key, so they agree more often than random pairs do."""
-    m = {k: list(v) for k, v in (m0 or DEFAULT_M).items()}
+    m = {k: list(v) for k, v in (m0 or {c.name: DEFAULT_M[c.name] for c in comps}).items()}
     u = {k: list(v) for k, v in u.items()}
     lam = lam0
 
     def logp(par: dict[str, list[float]]) -> np.ndarray:
         out = np.zeros(len(x))
-        for j, c in enumerate(COMPARISONS):
+        for j, c in enumerate(comps):
             tab = np.log(np.array([1.0] + [max(v, _EPS) for v in par[c.name]]))
             out += tab[x[:, j]]
         return out
@@ -180,10 +197,10 @@ def expectation_maximisation(
         w = n * p
         new_lam = float(w.sum() / n.sum())
         delta = abs(new_lam - lam)
-        for j, c in enumerate(COMPARISONS):
+        for j, c in enumerate(comps):
             present = x[:, j] > 0
             tot = w[present].sum()
-            if tot <= 0:
+            if tot <= 0 or fix_m:
                 continue
             new = [max(float(w[x[:, j] == lv].sum() / tot), _EPS) for lv in range(1, c.n_levels)]
             delta = max(delta, max(abs(a_ - b_) for a_, b_ in zip(new, m[c.name], strict=True)))

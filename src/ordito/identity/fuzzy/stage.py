@@ -26,7 +26,6 @@ from ...store.duckdb import DuckDBEngine
 from ...store.schema import recreate
 from ..policy import EVENT_PRIORITY
 from .blocking import DEFAULT_CAP, keys_select, pairs_select
-from .compare import COMPARISONS
 from .linker import normalised_select, score_select, tf_table, train
 from .model import Model
 
@@ -235,7 +234,7 @@ class FuzzyStage:
         res.model_version = model.version
         tf_table(e, "fuzzy_records", "_fz_tf")
         low, high = float(cfg["review_threshold"]), float(cfg["link_threshold"])
-        lv = " || ',' || ".join(f"lv_{c.name}" for c in COMPARISONS)
+        lv = " || ',' || ".join(f"lv_{c.name}" for c in model.comparisons)
         e.execute(f"""CREATE OR REPLACE TEMP TABLE _fz_sc AS
             SELECT rec_a, rec_b, node_a, node_b, {lv} AS levels, weight, probability
             FROM ({score_select(model, "_fz_cand", "fuzzy_records", "_fz_tf", ", p.node_a, p.node_b")})
@@ -292,7 +291,7 @@ def model_summary(model: Model) -> dict[str, object]:
         "trained_on": model.trained_on,
         "weights": {
             c.name: {c.levels[i - 1]: round(model.weight(c.name, i), 2) for i in range(1, c.n_levels)}
-            for c in COMPARISONS
+            for c in model.comparisons
         },
     }
 

@@ -8,7 +8,10 @@ model score, then by probability) and a union is refused when it would:
 - join records with incompatible birth dates (not equal, not one digit off, not day/month swapped):
   father and son of the same name at the same address;
 - join records whose names conflict (``Giuseppe Russo`` and ``Paolo Russo``: a household);
-- join two nodes a person decided are different (``fuzzy_reviews``, also written by ``unmerge``).
+- join two nodes a person decided are different (``fuzzy_reviews``, also written by ``unmerge``);
+- follow an *ambiguous* link: a group whose links reach two groups that cannot be one person (the
+  father's and the son's records, both "Giuseppe Russo, Via Roma 12", and an order of "Giuseppe Russo"
+  with no birth date) is joined to neither; the pairs wait in the review queue.
 
 A refused union is reported with its reason; nothing is marked shared (a fuzzy link is evidence about
 two records, not about an identifier that several people use).
@@ -81,6 +84,8 @@ def merge(
     """Union groups along the edges, strongest first. Returns (group -> root group, decisions) where
     each decision is an edge between different groups with None (united) or the refusal reason."""
     parent = {g: g for g in groups}
+    edges = list(edges)
+    doubt = ambiguous(groups, edges, cannot)
 
     def find(x: int) -> int:
         while parent[x] != x:
@@ -93,7 +98,8 @@ def merge(
         ra, rb = find(e.ga), find(e.gb)
         if ra == rb:
             continue
-        reason = why_not(groups[ra], groups[rb], cannot)
+        reason = doubt.get((e.a, e.b)) if e.rule != "review" else None
+        reason = reason or why_not(groups[ra], groups[rb], cannot)
         if reason is not None and e.rule == "review" and reason.startswith("different"):
             reason = None  # a person's "same" wins over attribute evidence, not over account limits
         out.append((e, reason))
@@ -109,6 +115,39 @@ def merge(
         ga.names |= gb.names
         ga.nodes |= gb.nodes
     return {g: find(g) for g in parent}, out
+
+
+def ambiguous(
+    groups: dict[int, Group], edges: list[FuzzyEdge], cannot: set[tuple[int, int]]
+) -> dict[tuple[int, int], str]:
+    """Model links from one group to two groups that cannot be one person: (a, b) of each -> reason."""
+    best: dict[int, dict[int, FuzzyEdge]] = {}
+    for e in edges:
+        if e.rule == "review" or e.ga == e.gb:
+            continue
+        for g, h in ((e.ga, e.gb), (e.gb, e.ga)):
+            cur = best.setdefault(g, {}).get(h)
+            if cur is None or e.score > cur.score:
+                best[g][h] = e
+    doubtful: dict[int, str] = {}
+    for g, nb in best.items():
+        if len(nb) < 2:
+            continue
+        items = sorted(nb)[:50]
+        for i, h1 in enumerate(items):
+            for h2 in items[i + 1 :]:
+                why = why_not(groups[h1], groups[h2], cannot)
+                if why is not None:
+                    doubtful[g] = f"ambiguous: its records also match another person ({why})"
+                    break
+            if g in doubtful:
+                break
+    out: dict[tuple[int, int], str] = {}
+    for e in edges:
+        why_g = doubtful.get(e.ga) or doubtful.get(e.gb)
+        if why_g and e.rule != "review":
+            out[(e.a, e.b)] = why_g
+    return out
 
 
 def group_of(
