@@ -103,6 +103,9 @@ def generate(
     out_dir: Annotated[Path, typer.Argument(help="Folder to write the demo company into.")],
     customers: Annotated[int, typer.Option(help="Number of customers.")] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes.")] = 7,
+    fuzzy: Annotated[
+        bool, typer.Option("--fuzzy", help="Also the fuzzy silos (names, birth dates, addresses only).")
+    ] = False,
 ) -> None:
     """Write the demo company (Elettra Casa): each silo's export plus ground_truth/."""
     from .demo import generate as gen
@@ -117,7 +120,7 @@ def generate(
             def cb(done: int, total: int) -> None:
                 prog.update(task, completed=done, total=total, note="households")
 
-            res = gen(out_dir, customers=customers, seed=seed, progress=cb)
+            res = gen(out_dir, customers=customers, seed=seed, progress=cb, fuzzy=fuzzy)
         total = sum(res.rows.values())
         console.print(
             f"Wrote {total:,} records for {customers:,} customers to {out_dir} "
@@ -525,6 +528,12 @@ app.add_typer(journeys_app, name="journeys")
 from .voc.cli import app as voc_app  # noqa: E402 - after the helpers those commands use
 
 app.add_typer(voc_app, name="voc")
+
+# --- probabilistic identity: review queue, thresholds, model; customer unmerge (ordito.identity.fuzzy.cli)
+from .identity.fuzzy.cli import identity_app, unmerge_cmd  # noqa: E402 - after the helpers those commands use
+
+app.add_typer(identity_app, name="identity")
+customer_app.command("unmerge")(unmerge_cmd)
 
 
 def main() -> None:

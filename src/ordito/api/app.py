@@ -102,6 +102,9 @@ def create_app(
     from . import voc as voc_api  # voice of the customer (checks permissions when access control is on)
 
     app.include_router(voc_api.router())
+    from . import identity as identity_api  # review queue, decisions, unmerge (identifiers.unmasked)
+
+    app.include_router(identity_api.router())
 
     @app.get("/health", tags=["service"], summary="Liveness and loader progress")
     async def health(request: Request) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 from ..errors import NotFoundError
 from ..store.duckdb import DuckDBEngine
 from ..timeline import current_key
+from .fuzzy.explain import contributions
 
 
 def explain(eng: DuckDBEngine, key: str) -> dict[str, Any]:
@@ -69,16 +70,24 @@ def explain(eng: DuckDBEngine, key: str) -> dict[str, Any]:
                     if ln["rule"] == "same_record"
                     else f"{ln['rule']} match with {ni['kind']} {ni['value']} (score {ln['score']:.3f})"
                 )
-                steps.append(
-                    {
-                        "identifier": f"{oi['kind']} {oi['value']}",
-                        "depth": depth + 1,
-                        "because": why,
-                        "records": oi["n_events"],
-                        "rule": ln["rule"],
-                        "score": ln["score"],
-                    }
-                )
+                step: dict[str, Any] = {
+                    "identifier": f"{oi['kind']} {oi['value']}",
+                    "depth": depth + 1,
+                    "because": why,
+                    "records": oi["n_events"],
+                    "rule": ln["rule"],
+                    "score": ln["score"],
+                }
+                if ln["rule"] == "fuzzy":
+                    step["fuzzy"] = contributions(eng, node, o)
+                    if step["fuzzy"]:
+                        agreed = [c for c in step["fuzzy"]["contributions"] if c["weight"] > 0]
+                        step["because"] += ": " + ", ".join(
+                            f"{c['attribute']} {c['level']} ({c['weight']:+.1f})" for c in agreed
+                        )
+                elif ln["rule"] == "review":
+                    step["because"] = f"a person decided it is the same person as {ni['kind']} {ni['value']}"
+                steps.append(step)
                 queue.append((o, depth + 1))
     shared = eng.records(
         """SELECT DISTINCT s.kind, s.value, s.status, s.status_reason AS reason, s.n_events AS records

@@ -141,12 +141,12 @@ def train(
             if c.name not in excluded and (x[:, j] > 0).any():
                 estimates[c.name].append(m[c.name])
     m_final = {
-        c: [sum(v[i] for v in vs) / len(vs) for i in range(len(vs[0]))] if vs else list(DEFAULT_M[c])
-        for c, vs in estimates.items()
+        k: [sum(v[i] for v in vs) / len(vs) for i in range(len(vs[0]))] if vs else list(DEFAULT_M[k])
+        for k, vs in estimates.items()
     }
-    for c, caps in ((k, v) for k, v in M_CAPS.items() if k in m_final):
+    for k, caps in ((k, v) for k, v in M_CAPS.items() if k in m_final):
         for level, cap_m in caps.items():
-            m_final[c][level - 1] = min(m_final[c][level - 1], cap_m)
+            m_final[k][level - 1] = min(m_final[k][level - 1], cap_m)
     # the prior: the share of matches among all candidate pairs (m and u fixed), then over all pairs
     n_pairs = int(eng.scalar(f"SELECT count(*) FROM {pairs}"))
     eng.execute(f"CREATE OR REPLACE TEMP TABLE _fz_eml AS {levels_select(pairs, records, comps=comps)}")
