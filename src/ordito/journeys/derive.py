@@ -28,9 +28,11 @@ INSERT INTO _jee
 SELECT ev.seq, m.ep, 'attached' AS role
 FROM events ev
 JOIN (SELECT source, thread, min(ep) AS ep FROM _jev JOIN _jee USING (seq)
-      WHERE thread IS NOT NULL AND channel NOT IN ('web', 'app') GROUP BY source, thread) m
+      WHERE thread IS NOT NULL AND channel NOT IN ('web', 'app') AND source NOT IN ('shop', 'pos', 'surveys')
+      GROUP BY source, thread) m
   ON m.source = ev.source AND m.thread = ev.thread_id
 WHERE NOT EXISTS (SELECT 1 FROM event_customer c WHERE c.seq = ev.seq AND c.customer_key IS NOT NULL)
+  AND ev.seq NOT IN (SELECT seq FROM _jee)
 """
 
 
@@ -82,7 +84,10 @@ c AS (
        OR (channel = 'email' AND direction = 'inbound')
        OR (channel = 'social' AND type = 'social_message' AND direction = 'inbound')
        OR (channel = 'store' AND (type = 'store_return' OR (type = 'service_desk' AND k_type % 2 = 1)))
-       OR (channel IN ('web', 'app') AND type = 'form_submitted' AND NOT signup_form)
+       OR (channel IN ('web', 'app') AND type = 'form_submitted' AND NOT signup_form
+           -- a web form is a contact when it reached the brand: the CRM opened a case from it
+           AND EXISTS (SELECT 1 FROM _jx w WHERE w.ep = x.ep AND w.type = 'ticket_opened' AND w.origin = 'web_form'
+                       AND w.t >= x.t AND date_diff('second', x.t, w.t) <= 600))
 ),
 voice AS (
     SELECT ep, source, thread, bool_or(agent IS NOT NULL) AS answered,

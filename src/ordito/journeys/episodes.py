@@ -44,9 +44,18 @@ def thread_scope(engine: Engine, params: Params, progress: Callable[[str, float]
         for batch in tbl.to_batches(_BATCH):
             yield from batch.to_pylist()
 
-    for _ck, group in groupby(units_from_rows(rows()), key=lambda u: u.ck):
+    cands: dict[str, list[str]] = {}
+    for ukey, cand in engine.execute(
+        """SELECT k.ukey, list(DISTINCT a.candidate ORDER BY a.candidate) FROM _jamb a JOIN _jukey k USING (seq)
+           GROUP BY k.ukey"""
+    ):
+        cands[ukey] = cand
+    for ck, group in groupby(units_from_rows(rows()), key=lambda u: u.ck):
         units = list(group)
-        threader.thread(units)
+        if ck == "~":  # events of shared identifiers: adopted by the candidate whose need they fit
+            units = [u for u in units if threader.adopt(u, cands.get(u.ukey, ())) is not None]
+        else:
+            threader.thread(units)
         for u in units:
             ukeys.append(u.ukey)
             ep_idx.append(u.ep)
@@ -77,7 +86,7 @@ def thread_scope(engine: Engine, params: Params, progress: Callable[[str, float]
     engine.execute("""CREATE OR REPLACE TEMP TABLE _jepkey AS
         SELECT j.ep, 'ep_' || substr(md5(any_value(e.ck) || ':' || CAST(min(j.seq) AS VARCHAR)), 1, 16) AS episode_id,
                any_value(e.ck) AS customer_key, min(j.seq) AS first_seq
-        FROM _jee j JOIN _jev e USING (seq) GROUP BY j.ep""")
+        FROM _jee j JOIN _jev e USING (seq) WHERE e.ck <> '~' GROUP BY j.ep""")
     engine.execute("""CREATE OR REPLACE TEMP TABLE _jep AS
         SELECT k.episode_id, k.customer_key, k.first_seq, a.kind, a.intent, a.intent_source, k.ep
         FROM _jepkey k JOIN _jep_attr a USING (ep)""")

@@ -33,6 +33,7 @@ import pyarrow as pa
 
 from ..errors import ConfigError, StoreError
 from ..store.base import Engine
+from ..store.duckdb import DuckDBEngine
 from .log import LogSpec, check_case_notion, log_sql
 
 __all__ = ["ExportResult", "export", "export_ocel", "export_xes"]
@@ -64,15 +65,18 @@ def _open(path: Path) -> IO[str]:
 
 def _batches(engine: Engine, sql: str) -> Iterator[pa.RecordBatch]:
     """The rows of ``sql`` in batches: streamed from DuckDB, whole from other engines."""
-    conn = getattr(engine, "connection", None)
-    if callable(conn):
+    if isinstance(engine, DuckDBEngine):
+        # a cursor of its own: the reader stays open while the caller runs other statements
+        cur = engine.connection.cursor()
         try:
-            reader = conn().execute(sql).fetch_record_batch(_BATCH)
-        except Exception as exc:
-            raise StoreError(
-                f"{type(exc).__name__}: {exc}\n--- statement ---\n{sql.strip()}", sql=sql
-            ) from exc
-        yield from reader
+            try:
+                reader = cur.sql(sql).to_arrow_reader(_BATCH)
+            except Exception as exc:
+                msg = f"{type(exc).__name__}: {exc}\n--- statement ---\n{sql.strip()}"
+                raise StoreError(msg, sql=sql) from exc
+            yield from reader
+        finally:
+            cur.close()
         return
     yield from engine.arrow(sql).to_batches(_BATCH)
 

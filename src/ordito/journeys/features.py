@@ -83,6 +83,13 @@ WITH base AS (
            CASE WHEN e.properties IS NULL THEN NULL ELSE json_extract_string(e.properties, {paths}) END AS p
     FROM event_customer c JOIN events e ON e.seq = c.seq
     WHERE c.customer_key IN (SELECT customer_key FROM _jscope)
+    UNION ALL
+    -- events of a shared identifier only (a family phone): threaded later, among their candidates
+    SELECT e.seq, '~' AS ck, e.occurred_at AS t, e.source, e.channel, e.type,
+           e.department AS dept, e.agent_id AS agent, e.queue, e.thread_id AS thread, e.direction,
+           e.text, e.value, e.source_key,
+           CASE WHEN e.properties IS NULL THEN NULL ELSE json_extract_string(e.properties, {paths}) END AS p
+    FROM events e WHERE e.seq IN (SELECT seq FROM _jamb)
 ),
 b2 AS (
     SELECT seq, ck, t, source, channel, type, dept, agent, queue, thread, direction, text, value, source_key,
@@ -146,7 +153,7 @@ CREATE OR REPLACE TEMP TABLE _japp AS
 SELECT seq, ck || '|app|' || CAST(sum(CASE WHEN prev IS NULL OR date_diff('second', prev, t) > {gap}
                                           THEN 1 ELSE 0 END) OVER (PARTITION BY ck ORDER BY t, seq) AS VARCHAR) AS ukey
 FROM (SELECT seq, ck, t, lag(t) OVER (PARTITION BY ck ORDER BY t, seq) AS prev FROM _jev
-      WHERE channel = 'app' AND source NOT IN ({rec}))
+      WHERE channel = 'app' AND source NOT IN ({rec}) AND ck <> '~')
 """
 
 
@@ -207,8 +214,26 @@ GROUP BY k.ukey
 """
 
 
+def ambiguous_sql() -> str:
+    """Events that resolve to nobody because their only identifiers are shared (a family phone, an office
+    switchboard), with the customers behind those identifiers: ``_jamb_all(seq, candidate)``."""
+    return """
+CREATE OR REPLACE TEMP TABLE _jamb_all AS
+WITH amb AS (SELECT l.seq, l.identifier_id FROM event_customer c JOIN event_links l ON l.seq = c.seq
+             WHERE c.customer_key IS NULL AND c.ambiguous),
+nb AS (SELECT a AS id, b AS other FROM identity_links UNION ALL SELECT b AS id, a AS other FROM identity_links)
+SELECT DISTINCT amb.seq, m.customer_key AS candidate
+FROM amb JOIN nb ON nb.id = amb.identifier_id JOIN identity_map m ON m.identifier_id = nb.other
+"""
+
+
 def build(engine: Engine, params: Params) -> None:
-    """Build ``_jev``, ``_jukey`` and ``_junit`` for the customers in ``_jscope``."""
+    """Build ``_jev``, ``_jukey`` and ``_junit`` for the customers in ``_jscope`` (and ``_jamb``: the
+    ambiguous events whose candidates they are)."""
+    engine.execute(
+        """CREATE OR REPLACE TEMP TABLE _jamb AS SELECT * FROM _jamb_all
+           WHERE candidate IN (SELECT customer_key FROM _jscope)"""
+    )
     engine.execute(events_sql(params))
     engine.execute(app_sessions_sql(params))
     for stmt in units_sql().split(";\n\n"):

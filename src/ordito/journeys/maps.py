@@ -35,7 +35,7 @@ import pyarrow as pa
 
 from ..errors import OrditoError
 from ..store.base import Engine
-from .log import LogSpec, check_case_notion, log_sql
+from .log import LogSpec, case_id_sql, check_case_notion, keyed_log_sql
 
 __all__ = [
     "JourneyMap",
@@ -60,10 +60,10 @@ ALL = 1 << 62
 def _coded(spec: LogSpec) -> str:
     """CTEs shared by the maps: the log, integer codes for cases and activities, the coded log."""
     return f"""
-WITH log AS ({log_sql(spec.case, spec.level, spec.activity, spec.sources)}),
+WITH log AS ({keyed_log_sql(spec.case, spec.level, spec.activity, spec.sources)}),
 case_codes AS (
-    SELECT case_id, row_number() OVER (ORDER BY case_id) AS cid
-    FROM (SELECT DISTINCT case_id FROM log) AS c
+    SELECT case_ns, case_key, row_number() OVER (ORDER BY case_ns, case_key) AS cid
+    FROM (SELECT DISTINCT case_ns, case_key FROM log) AS c
 ),
 activity_codes AS (
     SELECT activity, row_number() OVER (ORDER BY activity) AS aid
@@ -72,7 +72,7 @@ activity_codes AS (
 coded AS (
     SELECT c.cid, a.aid, l.timestamp, l.seq
     FROM log AS l
-    JOIN case_codes AS c ON c.case_id = l.case_id
+    JOIN case_codes AS c ON c.case_ns = l.case_ns AND c.case_key = l.case_key
     JOIN activity_codes AS a ON a.activity = l.activity
 )"""
 
@@ -123,25 +123,35 @@ def dfg_sql(
     spec = LogSpec.of(case, level, activity, sources)
     n_cases = "count(DISTINCT cid) AS cases," if cases else "CAST(NULL AS BIGINT) AS cases,"
     return f"""{_coded(spec)},{_steps(partitioned)},
-pairs AS (
-    SELECT cid, prev_aid AS src, aid AS dst, date_diff('second', prev_ts, timestamp) AS seconds
-    FROM steps
-    UNION ALL
-    SELECT cid, aid AS src, CAST(NULL AS BIGINT) AS dst, CAST(NULL AS BIGINT) AS seconds
-    FROM steps
-    WHERE is_last = 1
-),
-edges AS (
+follows AS (
+    -- one pass over the steps: each event with its predecessor (NULL: the case starts here), and how
+    -- many of those events end their case
     SELECT
-        src,
-        dst,
+        prev_aid AS src,
+        aid AS dst,
         count(*) AS frequency,
         {n_cases}
-        CAST(sum(seconds) AS BIGINT) AS total_seconds,
-        min(seconds) AS min_seconds,
-        max(seconds) AS max_seconds
-    FROM pairs
-    GROUP BY src, dst
+        count(CASE WHEN is_last = 1 THEN 1 END) AS ends,
+        CAST(sum(date_diff('second', prev_ts, timestamp)) AS BIGINT) AS total_seconds,
+        min(date_diff('second', prev_ts, timestamp)) AS min_seconds,
+        max(date_diff('second', prev_ts, timestamp)) AS max_seconds
+    FROM steps
+    GROUP BY prev_aid, aid
+),
+edges AS (
+    SELECT src, dst, frequency, cases, total_seconds, min_seconds, max_seconds FROM follows
+    UNION ALL
+    SELECT
+        dst AS src,
+        CAST(NULL AS BIGINT) AS dst,
+        CAST(sum(ends) AS BIGINT) AS frequency,
+        CAST(sum(ends) AS BIGINT) AS cases,
+        CAST(NULL AS BIGINT) AS total_seconds,
+        CAST(NULL AS BIGINT) AS min_seconds,
+        CAST(NULL AS BIGINT) AS max_seconds
+    FROM follows
+    GROUP BY dst
+    HAVING sum(ends) > 0
 )
 SELECT
     s.activity AS source,
@@ -167,9 +177,12 @@ def nodes_sql(
 ) -> str:
     """Activities with their events and the cases they occur in, most frequent first."""
     return f"""
-WITH log AS ({log_sql(case, level, activity, sources)})
-SELECT activity, count(*) AS events, count(DISTINCT case_id) AS cases
-FROM log
+WITH log AS ({keyed_log_sql(case, level, activity, sources)}),
+per_case AS (
+    SELECT activity, case_ns, case_key, count(*) AS n FROM log GROUP BY activity, case_ns, case_key
+)
+SELECT activity, CAST(sum(n) AS BIGINT) AS events, count(*) AS cases
+FROM per_case
 GROUP BY activity
 ORDER BY events DESC, activity
 """
@@ -241,7 +254,7 @@ SELECT
     r.total_seconds AS total_seconds,
     r.min_seconds AS min_seconds,
     r.max_seconds AS max_seconds,
-    c.case_id AS example_case,
+    CAST({case_id_sql("c.case_ns", "c.case_key")} AS VARCHAR) AS example_case,
     CAST(r.variants AS BIGINT) AS variants,
     CAST(r.cases_total AS BIGINT) AS cases_total,
     p.pos AS pos,
@@ -308,8 +321,8 @@ def longest_case_sql(
 ) -> str:
     """The number of events of the longest case (NULL for an empty log)."""
     return f"""
-WITH log AS ({log_sql(case, level, activity, sources)})
-SELECT max(n) AS longest FROM (SELECT count(*) AS n FROM log GROUP BY case_id) AS per_case
+WITH log AS ({keyed_log_sql(case, level, activity, sources)})
+SELECT max(n) AS longest FROM (SELECT count(*) AS n FROM log GROUP BY case_ns, case_key) AS per_case
 """
 
 
@@ -321,34 +334,37 @@ def sankey_sql(
     channel). Parameters ``?``, ``?``: the number of steps shown (twice). Columns ``step`` (1-based),
     ``source`` (the channel of that step), ``target`` (the next step's channel; None: the case ended),
     ``cases``."""
-    log = log_sql(case, "channel", "type", sources)
+    log = keyed_log_sql(case, "channel", "type", sources)
     return f"""
 WITH log AS ({log}),
 changes AS (
     SELECT
-        case_id,
+        case_ns,
+        case_key,
         activity,
         timestamp,
         seq,
-        CASE WHEN lag(activity) OVER (PARTITION BY case_id ORDER BY timestamp, seq) = activity
+        CASE WHEN lag(activity) OVER (PARTITION BY case_ns, case_key ORDER BY timestamp, seq) = activity
             THEN 0 ELSE 1 END AS change
     FROM log
 ),
 numbered AS (
     SELECT
-        case_id,
+        case_ns,
+        case_key,
         activity,
         CAST(sum(change) OVER (
-            PARTITION BY case_id ORDER BY timestamp, seq ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+            PARTITION BY case_ns, case_key ORDER BY timestamp, seq
+            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
         ) AS BIGINT) AS step
     FROM changes
 ),
 stages AS (
-    SELECT DISTINCT case_id, step, activity FROM numbered WHERE step <= ? + 1
+    SELECT DISTINCT case_ns, case_key, step, activity FROM numbered WHERE step <= ? + 1
 )
 SELECT a.step AS step, a.activity AS source, b.activity AS target, count(*) AS cases
 FROM stages AS a
-LEFT JOIN stages AS b ON b.case_id = a.case_id AND b.step = a.step + 1
+LEFT JOIN stages AS b ON b.case_ns = a.case_ns AND b.case_key = a.case_key AND b.step = a.step + 1
 WHERE a.step <= ?
 GROUP BY a.step, a.activity, b.activity
 ORDER BY step, cases DESC, source, target NULLS LAST

@@ -58,6 +58,8 @@ INTENT_WORDS: dict[str, str] = {
     "repair": (
         r"guast|ripar|difett|non funziona|intervento tecnico|tecnico|non si accende|non scarica|perde acqua|"
         r"errore [a-z]?[0-9]|non raffredda|non si scalda|non asciuga|non aspira|non macina|non monta|rumor|"
+        r"display|spento|ghiaccio|guarnizione|ventola|batteria|oblò|centrifuga|si ferma|laboratorio|apparecchio|"
+        r"workshop|booked in|took in|"
         r"bloccat|fault|repair|broken|engineer|won't|doesn't|isn't cooling|leaks|error [a-z]?[0-9]|noisy|"
         r"very loud|stuck|lost suction|blank display|warped"
     ),

@@ -7,7 +7,10 @@ on either side (the ground truth's newsletter visits and relationship surveys, t
 singletons. ``needs_only`` repeats the figure on the records that belong to a need in the ground truth.
 
 Friction is scored per kind: a detected friction matches a planted one of the same kind when their evidence
-shares at least one record; matches are one-to-one, best overlap (Jaccard) first.
+shares at least one record, or failing that one source thread (the same call, chat conversation, e-mail
+thread or web session: the ground truth names the last marked hit of a session as the evidence of an
+abandoned cart, which is the sign-in hit when the site asked to sign in afterwards); matches are
+one-to-one, record matches first, best overlap (Jaccard) first.
 """
 
 from __future__ import annotations
@@ -118,34 +121,50 @@ def score_friction(eng: Engine, gt: Path) -> dict[str, Any]:
     pred: dict[str, list[tuple[str, set[int]]]] = defaultdict(list)
     for fid, kind, ev in pred_rows:
         pred[kind].append((fid, {int(x) for x in json.loads(ev)}))
+    # the source thread (call, chat conversation, e-mail thread, web session) of every evidence record
+    thread_of = dict(
+        eng.execute("""SELECT seq, source || ':' || thread_id FROM events
+                       WHERE thread_id IS NOT NULL AND source NOT IN ('shop', 'pos', 'surveys')""")
+    )
     kinds = sorted(set(truth) | set(pred) | {k for k, _ in n_true_all})
     out: dict[str, Any] = {}
     for kind in kinds:
         t, p = truth.get(kind, []), pred.get(kind, [])
+        t_threads = [{thread_of[x] for x in s if x in thread_of} for _, s in t]
         by_seq: dict[int, list[int]] = defaultdict(list)
+        by_thread: dict[str, list[int]] = defaultdict(list)
         for i, (_, s) in enumerate(t):
             for x in s:
                 by_seq[x].append(i)
-        cands = []
+            for th in t_threads[i]:
+                by_thread[th].append(i)
+        cands: list[tuple[int, float, int, int]] = []
         for j, (_, s) in enumerate(p):
             seen: set[int] = set()
             for x in s:
                 for i in by_seq.get(x, ()):
-                    if i in seen:
-                        continue
-                    seen.add(i)
-                    ts = t[i][1]
-                    cands.append((len(ts & s) / len(ts | s), i, j))
-        cands.sort(key=lambda c: (-c[0], c[1], c[2]))
+                    if i not in seen:
+                        seen.add(i)
+                        ts = t[i][1]
+                        cands.append((2, len(ts & s) / len(ts | s), i, j))
+            # no shared record: the same thread (the ground truth names another record of the session)
+            p_threads = {thread_of[x] for x in s if x in thread_of}
+            for th in p_threads:
+                for i in by_thread.get(th, ()):
+                    if i not in seen:
+                        seen.add(i)
+                        tt = t_threads[i]
+                        cands.append((1, len(tt & p_threads) / len(tt | p_threads), i, j))
+        cands.sort(key=lambda c: (-c[0], -c[1], c[2], c[3]))
         used_t: set[int] = set()
         used_p: set[int] = set()
-        jac = []
-        for jc, i, j in cands:
+        level: list[tuple[int, float]] = []
+        for lv, jc, i, j in cands:
             if i in used_t or j in used_p:
                 continue
             used_t.add(i)
             used_p.add(j)
-            jac.append(jc)
+            level.append((lv, jc))
         m = len(used_t)
         out[kind] = {
             "precision": round(m / len(p), 5) if p else (1.0 if not t else 0.0),
@@ -153,6 +172,7 @@ def score_friction(eng: Engine, gt: Path) -> dict[str, Any]:
             "planted": len(t),
             "detected": len(p),
             "matched": m,
-            "exact_evidence": sum(1 for x in jac if x == 1.0),
+            "exact_evidence": sum(1 for lv, x in level if lv == 2 and x == 1.0),
+            "matched_by_thread": sum(1 for lv, _ in level if lv == 1),
         }
     return {"kinds": out, "base": "one-to-one matches of detections to planted frictions sharing evidence"}

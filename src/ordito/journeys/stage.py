@@ -19,7 +19,7 @@ from typing import Any
 from ..store.base import Engine
 from ..store.schema import recreate
 from ..store.sqlutil import lit
-from . import derive, episodes, friction
+from . import derive, episodes, features, friction
 from .params import DAY, Params
 
 STAGE = "journeys"
@@ -58,16 +58,30 @@ SELECT DISTINCT customer_key FROM (
     UNION ALL
     -- events that left a customer (merged away, split off, now shared)
     SELECT ee.customer_key FROM episode_events ee LEFT JOIN event_customer c ON c.seq = ee.seq
-    WHERE ee.role <> 'attached' AND c.customer_key IS DISTINCT FROM ee.customer_key
+    WHERE ee.role NOT IN ('attached', 'adopted') AND c.customer_key IS DISTINCT FROM ee.customer_key
     UNION ALL
     -- new events of nobody in a thread of a customer (a brand reply, a ticket update)
     SELECT ee.customer_key FROM events n
     JOIN events o ON o.source = n.source AND o.thread_id = n.thread_id AND o.seq <= {watermark}
     JOIN episode_events ee ON ee.seq = o.seq
     WHERE n.seq > {watermark} AND n.thread_id IS NOT NULL AND n.channel NOT IN ('web', 'app')
+      AND n.source NOT IN ('shop', 'pos', 'surveys')
       AND NOT EXISTS (SELECT 1 FROM event_customer c WHERE c.seq = n.seq AND c.customer_key IS NOT NULL)
 ) WHERE customer_key IS NOT NULL
 """
+
+
+def _widen(engine: Engine, watermark: int) -> None:
+    """Events of shared identifiers are threaded among all their candidates: new ones bring their
+    candidates into scope, and a customer in scope brings the other candidates of their ambiguous events."""
+    engine.execute(f"""INSERT INTO _jscope SELECT DISTINCT candidate FROM _jamb_all WHERE seq > {watermark}
+                       AND candidate NOT IN (SELECT customer_key FROM _jscope)""")
+    for _ in range(10):
+        n = engine.execute("""INSERT INTO _jscope SELECT DISTINCT a.candidate FROM _jamb_all a
+            WHERE a.seq IN (SELECT seq FROM _jamb_all WHERE candidate IN (SELECT customer_key FROM _jscope))
+              AND a.candidate NOT IN (SELECT customer_key FROM _jscope)""")
+        if not n or not n[0][0]:
+            break
 
 
 def _outcome_sql(params: Params, as_of: str, where: str = "") -> str:
@@ -143,10 +157,14 @@ def _as_of_frictions_sql(params: Params, as_of: str) -> list[str]:
         WITH first AS (SELECT episode_id, arg_min(seq, occurred_at) AS seq, min(occurred_at) AS t,
                               arg_min(channel, occurred_at) AS channel, arg_min(department, occurred_at) AS dept
                        FROM episode_contacts GROUP BY episode_id),
+        -- the brand knew of the need: a case (ticket), an order or a store visit is part of the episode
+        known AS (SELECT DISTINCT ee.episode_id FROM episode_events ee JOIN events ev ON ev.seq = ee.seq
+                  WHERE ev.type LIKE 'ticket%' OR ev.type LIKE 'order%' OR ev.type IN ('delivery_failed', 'refund_issued')
+                     OR ev.channel = 'store'),
         d AS (SELECT f.*, e.customer_key, e.resolved_at,
                      CAST(date_diff('second', f.t, coalesce(e.resolved_at, CAST({lit(as_of)} AS TIMESTAMP)))
                           AS DOUBLE) / 86400 AS days
-              FROM first f JOIN episodes e USING (episode_id))
+              FROM first f JOIN episodes e USING (episode_id) WHERE f.episode_id IN (SELECT episode_id FROM known))
         SELECT 'fr_' || substr(md5('unresolved:' || CAST(seq AS VARCHAR)), 1, 16), episode_id, customer_key,
                'unresolved', t + INTERVAL {int(days * DAY)} SECOND, least(1.0, days / ({days} * 4)),
                CAST(to_json([seq]) AS JSON),
@@ -187,6 +205,9 @@ def analyze(
     else:
         engine.execute(_affected_sql(int(watermark or 0)))
         reason = "incremental"
+    engine.execute(features.ambiguous_sql())
+    if not full:
+        _widen(engine, int(watermark or 0))
     n_scope = int(engine.scalar("SELECT count(*) FROM _jscope") or 0)
     n_eps = 0
     if n_scope or full:

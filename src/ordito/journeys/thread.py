@@ -148,6 +148,7 @@ class Threader:
         self.attach_s = params.attach_seconds
         self.lead_s = params.self_service_lead
         self.episodes: list[Episode] = []
+        self.of_customer: dict[str, list[Episode]] = {}
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -232,7 +233,52 @@ class Threader:
                 last_contact = u
         while pending:
             self._settle(self._fallback(pending.pop(0), eps), pending, eps)
-        return self.episodes[start:]
+        new = self.episodes[start:]
+        if units:
+            self.of_customer[units[0].ck] = new
+        return new
+
+    def adopt(self, u: Unit, candidates: Sequence[str]) -> Episode | None:
+        """A unit of nobody (its identifiers are shared by several customers) joins the episode of the
+        candidate whose need it fits: a ticket or a contact within ``attach_seconds`` of it, else an
+        episode of the same need active within ``continue_days``, else a recent need. No episode, or two
+        candidates that fit equally: it stays out of every episode."""
+        u.role = _role(u)
+        u.intent = _intent(u.votes)
+        best: dict[str, tuple[tuple[int, float], Episode]] = {}
+        for ck in candidates:
+            for ep in self.of_customer.get(ck, ()):
+                if ep.kind != "service":
+                    continue
+                near = min(
+                    min(abs((v.t0 - u.t1).total_seconds()), abs((u.t0 - v.t1).total_seconds()))
+                    for v in ep.units
+                )
+                since = (u.t0 - ep.t_last).total_seconds()
+                if near <= self.attach_s:
+                    key = (3, -near)
+                elif (
+                    ep.t0 <= u.t0
+                    and u.intent == ep.intent
+                    and since <= self.continue_s
+                    and self._compatible(ep, u)
+                ):
+                    key = (2, -abs(since))
+                elif ep.t0 <= u.t0 and since <= self.follow_s and u.intent is None:
+                    key = (1, -abs(since))
+                else:
+                    continue
+                if ck not in best or key > best[ck][0]:
+                    best[ck] = (key, ep)
+        if not best:
+            return None
+        ranked = sorted(best.values(), key=lambda kv: kv[0], reverse=True)
+        if len(ranked) > 1 and ranked[1][0][0] == ranked[0][0][0]:
+            return None  # two customers fit as well: it stays nobody's
+        choice = ranked[0][1]
+        u.role = "adopted"
+        self._join(choice, u)
+        return choice
 
     def _place(
         self,
