@@ -42,10 +42,12 @@ THEMES: tuple[Theme, ...] = (
         {"it": "Consegna", "en": "Delivery"},
         {
             "it": _c(
-                "consegn, corrier, spedizion, spedit, pacco, tracciament, tracking, bartolini, sda, gls, brt"
+                "consegn, corrier, spedizion, spedit, pacco, tracciament, tracking, bartolini, sda, gls, brt, "
+                "ritard, arrivat, arriva, giacenza"
             ),
             "en": _c(
-                "deliver, courier, parcel, shipping, shipped, dispatch, tracking, dpd, evri, hermes, royal mail"
+                "deliver, courier, parcel, shipping, shipped, dispatch, tracking, dpd, evri, hermes, royal mail, "
+                "delay, arrived, arrive, late"
             ),
         },
     ),
@@ -63,11 +65,14 @@ THEMES: tuple[Theme, ...] = (
         {
             "it": _c(
                 "ripar, guast, rott, non funzion, difett, tecnic, non si accende, non scalda, non asciug, "
-                "non lava, non gira, non carica, display, perde acqua, rumor, errore e"
+                "non lava, non gira, non carica, display, perde acqua, rumor, errore e, non aspira, si ferma, "
+                "si blocca, smesso di, non funziona più, puzza, scintill, batteria, garanzia, non monta, non torna, "
+                "bloccat, incastrat, ho un problema"
             ),
             "en": _c(
                 "repair, fault, broken, not working, stopped working, defect, technician, engineer, "
-                "won't, doesn't, does not, leak, noise, noisy, display, error code"
+                "won't, doesn't, does not, leak, noise, noisy, display, error code, lost suction, stops, "
+                "stopped, keeps, smell, trips, sparks, stuck, battery, warranty, has a problem"
             ),
         },
     ),
