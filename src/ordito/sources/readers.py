@@ -157,6 +157,12 @@ def _materialise(
     return table, out
 
 
+def _first_rowid(eng: DuckDBEngine, table: str) -> int:
+    """The rowid of the table's first record: 0 normally, a large base inside an open transaction
+    (DuckDB numbers transaction-local rows from its own offset), so records are numbered from here."""
+    return int(eng.scalar(f"SELECT coalesce(min(rowid), 0) FROM {table}") or 0)
+
+
 def _reject_reason(msg: str) -> str:
     m = msg.split(":", 1)[0]
     nice = {
@@ -207,7 +213,7 @@ def read_csv_relation(eng: DuckDBEngine, path: Path, m: Mapping, tag: str) -> Re
     accepted = int(eng.scalar(f"SELECT count(*) FROM {table}"))
     recno, join, cleanup = _recno_sql("_rn", rejects, eng, tag)
     raw = "json_object(" + ", ".join(f"{lit(c)}, {q(c)}" for c in cols) + ")"
-    inner = f"SELECT rowid + 1 AS _rn, * FROM {table}"
+    inner = f"SELECT rowid - {_first_rowid(eng, table)} + 1 AS _rn, * FROM {table}"
     sql = f"SELECT {recno} AS _recno, _base.* EXCLUDE (_rn) FROM ({inner}) _base {join}"
     raw_sql = f"SELECT _recno, {raw}::VARCHAR AS _raw FROM ({sql}) _r WHERE {{where}}"
     return Relation(
@@ -262,7 +268,7 @@ def read_jsonl_relation(eng: DuckDBEngine, path: Path, m: Mapping, tag: str) -> 
     accepted = int(eng.scalar(f"SELECT count(*) FROM {table} WHERE trim(line) <> ''"))
     columns = _json_columns(eng, table)
     recno, join, cleanup = _recno_sql("_rn", rejects, eng, tag)
-    inner = f"SELECT rowid + 1 AS _rn, line FROM {table}"
+    inner = f"SELECT rowid - {_first_rowid(eng, table)} + 1 AS _rn, line FROM {table}"
     # Blank lines are not records; they keep their number so later records keep theirs.
     sql = (
         f"SELECT {recno} AS _recno, line AS _raw, "
