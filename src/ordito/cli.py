@@ -217,6 +217,73 @@ def resolve(
             ws.close()
 
 
+# --- analyze (episodes, friction, KPIs: docs/JOURNEYS.md) -----------------------------------------
+
+
+@app.command()
+def analyze(
+    full: Annotated[bool, typer.Option("--full", help="Rebuild every customer's episodes.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Thread resolved events into episodes and detect friction (incremental: only the customers whose
+    events changed since the last run)."""
+    with _errors():
+        ws = _open()
+        try:
+            with _progress() as prog:
+                task = prog.add_task("analyzing", total=1.0, note="")
+                res = ws.analyze(
+                    full=full, progress=lambda name, frac: prog.update(task, completed=frac, note=name)
+                )
+            if as_json:
+                sys.stdout.write(json.dumps(res.as_dict(), indent=2, default=str) + "\n")
+                return
+            console.print(
+                f"{res.customers:,} customers analyzed ({res.reason}) in {res.seconds:.1f} s: "
+                f"{res.episodes:,} episodes rebuilt, {res.frictions:,} frictions in all (as of {res.as_of})."
+            )
+            t = Table("friction", "count", "episodes", "customers")
+            for kind, n, eps, cus in ws.sql(
+                """SELECT kind, count(*), count(DISTINCT episode_id), count(DISTINCT customer_key)
+                   FROM friction GROUP BY kind ORDER BY 2 DESC, 1"""
+            ):
+                t.add_row(kind, f"{n:,}", f"{eps:,}", f"{cus:,}")
+            console.print(t)
+        finally:
+            ws.close()
+
+
+@app.command()
+def kpis(
+    by: Annotated[
+        str, typer.Option("--by", help="overall, channel, department (own view vs lived) or intent.")
+    ] = "overall",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
+) -> None:
+    """KPIs per team and end to end: FCR, repeat contacts, transfers, waits, resolution, containment,
+    leakage, effort (definitions in docs/JOURNEYS.md)."""
+    with _errors():
+        ws = _open(read_only=True)
+        try:
+            rows = ws.kpis(by).to_pylist()
+            if as_json:
+                sys.stdout.write(json.dumps(rows, indent=2, default=str) + "\n")
+                return
+            # one column per group, one row per figure: readable in a terminal
+            keys = [str(r["key"]) for r in rows]
+            figures = [c for c in (rows[0].keys() if rows else []) if c != "key"]
+            t = Table(f"by {by}", *keys)
+            for f in figures:
+                cells = []
+                for r in rows:
+                    v = r.get(f)
+                    cells.append("" if v is None else f"{v:.3f}" if isinstance(v, float) else f"{v:,}")
+                t.add_row(f, *cells)
+            console.print(t)
+        finally:
+            ws.close()
+
+
 # --- customer -------------------------------------------------------------------------------------
 
 
@@ -345,7 +412,16 @@ def score(
     with _errors():
         ws = _open()
         try:
-            sys.stdout.write(json.dumps(do_score(ws.engine, ground_truth), indent=2, default=str) + "\n")
+            out = do_score(ws.engine, ground_truth)
+            from .journeys.score import has_episodes, score_episodes, score_friction
+
+            if has_episodes(ws.engine):  # `ordito analyze` has run: score episodes and friction too
+                out["episodes"] = score_episodes(ws.engine, Path(ground_truth))
+                out["friction"] = score_friction(ws.engine, Path(ground_truth))
+                notes = out.get("notes") or {}
+                notes.pop("episodes", None)
+                notes.pop("friction", None)
+            sys.stdout.write(json.dumps(out, indent=2, default=str) + "\n")
         finally:
             ws.close()
 

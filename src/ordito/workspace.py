@@ -177,6 +177,42 @@ class Workspace:
 
         return export(self.engine, path, format, case, level, activity, sources)
 
+    # --- episodes, friction, KPIs (docs/JOURNEYS.md) ----------------------------------------------
+
+    def analyze(
+        self, *, full: bool = False, params: Any = None, progress: Callable[[str, float], None] | None = None
+    ) -> Any:
+        """Thread resolved events into episodes and detect friction, for the customers whose events changed
+        since the last run (everybody with ``full``). ``params``: a ``journeys.params.Params``."""
+        from .journeys.stage import analyze
+
+        return analyze(self.engine, params, full=full, progress=progress)
+
+    def episodes(self, customer: str | None = None, intent: str | None = None) -> Any:
+        """Episodes (newest first) as a pyarrow.Table, of one customer key and/or one intent."""
+        from .journeys.query import episodes
+
+        return episodes(self.engine, customer=customer, intent=intent)
+
+    def friction(
+        self,
+        kind: str | None = None,
+        since: Any = None,
+        customer: str | None = None,
+        limit: int | None = None,
+    ) -> Any:
+        """Detected frictions (newest first) with their evidence, as a pyarrow.Table."""
+        from .journeys.query import friction
+
+        return friction(self.engine, kind=kind, since=since, customer=customer, limit=limit)
+
+    def kpis(self, by: str = "overall") -> Any:
+        """KPIs per ``overall``, ``channel``, ``department`` (with the department's own view next to what
+        its customers lived) or ``intent``, as a pyarrow.Table."""
+        from .journeys.query import kpis_table
+
+        return kpis_table(self.engine, by)
+
     # --- queries ---------------------------------------------------------------------------------
 
     def sql(self, query: str, params: Any = None) -> list[tuple[Any, ...]]:
