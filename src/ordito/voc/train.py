@@ -4,10 +4,10 @@ Reproducible: the splits are fixed (``ordito.voc.data``), the optimiser is deter
 are chosen on the dev splits only, and the test splits are read once, after the final fit, to measure.
 Steps:
 
-1. fast heads, one per language: TF-IDF n-grams (2-5 characters, 1-2 words), softmax regression with
-   class-balanced weights; ``C`` chosen among 0.5, 1, 2, 4 on the language's dev split;
+1. fast heads, one per language: TF-IDF n-grams (2-5 characters, 1-2 words), softmax regression; ``C``
+   among 0.5, 1, 2, 4, 8 and class-balanced weights or not, chosen on the language's dev split;
 2. one embedding head over every language's training texts (multilingual-e5-small), ``C`` among 0.3, 1,
-   3 on the mean dev macro-F1 of the languages;
+   3 and balanced or not, chosen on the mean dev macro-F1 of the languages;
 3. per language, the weight of the embedding head in the blend (0 to 1 by 0.1) on its dev split;
 4. refit every head on train + dev with the chosen values; measure on every test split.
 
@@ -35,7 +35,7 @@ from .linear import Softmax
 from .sentiment import PACK_FILE, SentimentModel, model_dir
 
 VERSION = 1
-C_FAST = (0.5, 1.0, 2.0, 4.0)
+C_FAST = (0.5, 1.0, 2.0, 4.0, 8.0)
 C_E5 = (0.3, 1.0, 3.0)
 BLEND = tuple(round(x * 0.1, 1) for x in range(11))
 Progress = Callable[[str], None]
@@ -118,7 +118,13 @@ def train(
     sets = load(root)
     langs = sorted({d.language for d in sets})
     use_e5 = accurate and embed.available()
-    chosen: dict[str, Any] = {"c_fast": {}, "c_e5": None, "blend": {}}
+    chosen: dict[str, Any] = {
+        "c_fast": {},
+        "balanced_fast": {},
+        "c_e5": None,
+        "balanced_e5": False,
+        "blend": {},
+    }
     dev_scores: dict[str, Any] = {}
 
     def lang_sets(lang: str) -> list[Dataset]:
@@ -134,16 +140,17 @@ def train(
         dv_y = np.array(_cat([d.dev.labels for d in ds]))
         vec = Vectoriser.fit(tr_x)
         a, b = vec.transform(tr_x), vec.transform(dv_x)
-        best = (-1.0, 1.0, np.zeros((len(dv_x), 3)))
-        for c in C_FAST if len(dv_x) else (1.0,):
-            m = Softmax.fit(a, tr_y, n_classes=3, c=c, sample_weight=_balanced(tr_y))
+        best: tuple[float, float, bool, np.ndarray] = (-1.0, 1.0, False, np.zeros((len(dv_x), 3)))
+        for c, bal in [(c, bal) for c in C_FAST for bal in (False, True)] if len(dv_x) else [(1.0, False)]:
+            m = Softmax.fit(a, tr_y, n_classes=3, c=c, sample_weight=_balanced(tr_y) if bal else None)
             p = m.predict_proba(b) if len(dv_x) else np.zeros((0, 3))
             f = macro_f1(dv_y, p.argmax(axis=1)) if len(dv_x) else 0.0
-            say(f"fast {lang} C={c}: dev macro-F1 {f:.3f}")
+            say(f"fast {lang} C={c} balanced={bal}: dev macro-F1 {f:.3f}")
             if f > best[0]:
-                best = (f, c, p)
+                best = (f, c, bal, p)
         chosen["c_fast"][lang] = best[1]
-        dev_fast[lang] = best[2]
+        chosen["balanced_fast"][lang] = best[2]
+        dev_fast[lang] = best[3]
         dev_scores[f"fast/{lang}"] = round(best[0], 4)
 
     # 2. embedding head over every language, C on the mean dev macro-F1
@@ -156,10 +163,10 @@ def train(
             lang: np.vstack([embed_cached(d.dev.texts, cache, say) for d in lang_sets(lang)])
             for lang in langs
         }
-        best_e = (-1.0, 1.0)
+        best_e = (-1.0, 1.0, False)
         dev_e5p: dict[str, np.ndarray] = {}
-        for c in C_E5:
-            m = Softmax.fit(tr_e, tr_y, n_classes=3, c=c, sample_weight=_balanced(tr_y))
+        for c, bal in [(c, bal) for c in C_E5 for bal in (False, True)]:
+            m = Softmax.fit(tr_e, tr_y, n_classes=3, c=c, sample_weight=_balanced(tr_y) if bal else None)
             ps = {lang: m.predict_proba(dev_e[lang]) for lang in langs if len(dev_e[lang])}
             f = float(
                 np.mean(
@@ -169,11 +176,12 @@ def train(
                     ]
                 )
             )
-            say(f"embedding head C={c}: mean dev macro-F1 {f:.3f}")
+            say(f"embedding head C={c} balanced={bal}: mean dev macro-F1 {f:.3f}")
             if f > best_e[0]:
-                best_e = (f, c)
+                best_e = (f, c, bal)
                 dev_e5p = ps
         chosen["c_e5"] = best_e[1]
+        chosen["balanced_e5"] = best_e[2]
         dev_scores["e5"] = round(best_e[0], 4)
         # 3. blend weight per language on dev
         for lang in langs:
@@ -199,7 +207,11 @@ def train(
         heads[lang] = (
             vec,
             Softmax.fit(
-                vec.transform(x), yl, n_classes=3, c=chosen["c_fast"][lang], sample_weight=_balanced(yl)
+                vec.transform(x),
+                yl,
+                n_classes=3,
+                c=chosen["c_fast"][lang],
+                sample_weight=_balanced(yl) if chosen["balanced_fast"][lang] else None,
             ),
         )
     if use_e5:
@@ -207,7 +219,13 @@ def train(
             [np.vstack([embed_cached(d.train.texts, cache), embed_cached(d.dev.texts, cache)]) for d in sets]
         )
         ye = np.array(_cat([d.train.labels + d.dev.labels for d in sets]))
-        e5_head = Softmax.fit(x_e, ye, n_classes=3, c=chosen["c_e5"], sample_weight=_balanced(ye))
+        e5_head = Softmax.fit(
+            x_e,
+            ye,
+            n_classes=3,
+            c=chosen["c_e5"],
+            sample_weight=_balanced(ye) if chosen["balanced_e5"] else None,
+        )
 
     meta: dict[str, Any] = {
         "name": f"sentiment-{VERSION}",
