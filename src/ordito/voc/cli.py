@@ -209,3 +209,29 @@ def customer_cmd(key: str, as_json: AsJson = False) -> None:
             cli.console.print(
                 f"  {t['occurred_at']} {t['channel']:<7} {t['sentiment']:<8} {t['text'][:80]!r} {topics}"
             )
+
+
+@app.command("score")
+def score_cmd(ground_truth: Path, as_json: AsJson = False) -> None:
+    """Score sentiment, language and topics against a demo company's ground truth."""
+    from .score import score
+
+    cli = _cli()
+    with cli._errors():
+        ws = cli._open(read_only=True)
+        try:
+            s = score(ws.engine, ground_truth)
+        finally:
+            ws.close()
+        if as_json:
+            _dump(s)
+            return
+        for author, figs in s["sentiment"].items():
+            for k, f in figs.items():
+                if f["n"]:
+                    cli.console.print(
+                        f"sentiment {author:<8} {k:<3} accuracy {f['accuracy']:.3f}  macro-F1 {f['macro_f1']:.3f}  n={f['n']:,}"
+                    )
+        cli.console.print(f"language accuracy {s['language_accuracy']:.4f}")
+        cli.console.print(f"topic recall by conversation {s['topic_recall_by_thread']['all']:.3f}")
+        cli.console.print(f"models: {', '.join(s['models'])}")
