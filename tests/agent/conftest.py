@@ -118,3 +118,28 @@ async def agent_api(aws: Workspace) -> AsyncIterator[AgentApi]:
             api = AgentApi(client, app, aws, key, tokens)
             await api.send(MESSAGES)
             yield api
+
+
+# --- the demo company, ingested and resolved once for the brief and knowledge tests ---------------------
+
+DEMO_CUSTOMERS = 400
+DEMO_SEED = 2024
+
+
+@dataclass
+class Demo:
+    company: Path
+    ws: Workspace
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    from ordito.demo import generate
+
+    company = tmp_path_factory.mktemp("company")
+    generate(company, customers=DEMO_CUSTOMERS, seed=DEMO_SEED)
+    w = Workspace(tmp_path_factory.mktemp("demo_ws") / "ws.duckdb")
+    w.ingest(company)
+    w.resolve()
+    yield Demo(company, w)
+    w.close()

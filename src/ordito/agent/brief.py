@@ -234,15 +234,30 @@ def masked(b: Brief, mask: Any) -> Brief:
 # --- reading the scope -----------------------------------------------------------------------------
 
 
-def _has_table(eng: DuckDBEngine, name: str) -> bool:
-    return bool(eng.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]))
+_TABLES: dict[tuple[str, str], tuple[float, bool]] = {}
+
+
+def _has_table(eng: DuckDBEngine, name: str, rows: bool = False) -> bool:
+    """Whether a table exists (with ``rows``: and has a row), remembered for 30 s per database."""
+    import time
+
+    k = (eng.path, name + ("+rows" if rows else ""))
+    hit = _TABLES.get(k)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < 30.0:
+        return hit[1]
+    ok = bool(eng.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]))
+    if ok and rows:
+        ok = eng.one(f"SELECT 1 FROM {name} LIMIT 1") is not None
+    _TABLES[k] = (now, ok)
+    return ok
 
 
 def _episode_scope(
     eng: DuckDBEngine, key: str, as_of: dt.datetime | None
 ) -> tuple[dict[str, Any], list[int]] | None:
     """The customer's open episode (else the latest one) and its events, when the journeys stage built any."""
-    if not (_has_table(eng, "episodes") and _has_table(eng, "episode_events")):
+    if not (_has_table(eng, "episodes", rows=True) and _has_table(eng, "episode_events")):
         return None
     cond, params = ("AND started_at < ?", [key, as_of]) if as_of else ("", [key])
     eps = eng.records(
@@ -313,9 +328,12 @@ def load_scope(
     as_of: dt.datetime | None = None,
     window_days: float = WINDOW_DAYS,
     use_episodes: bool = True,
+    refs: list[tuple[Any, ...]] | None = None,
 ) -> tuple[str, dict[str, Any] | None, list[dict[str, Any]]]:
-    """(scope, episode, events oldest first) of the brief."""
-    refs = eng.execute("SELECT seq, occurred_at FROM event_customer WHERE customer_key = ?", [key])
+    """(scope, episode, events oldest first) of the brief. ``refs``: the customer's (seq, occurred_at, ...)
+    from ``event_customer``, when the caller has them."""
+    if refs is None:
+        refs = eng.execute("SELECT seq, occurred_at FROM event_customer WHERE customer_key = ?", [key])
     if as_of is not None:
         refs = [r for r in refs if r[1] < as_of]
     if not refs:
@@ -337,7 +355,24 @@ def load_scope(
     chosen = chosen[-MAX_EVENTS:]
     if not chosen:
         return scope, episode, []
-    seqs = ", ".join(str(int(r[0])) for r in chosen)
+    wanted = [int(r[0]) for r in chosen]
+    if refs and len(refs[0]) >= 3:
+        # browsing (most events) says nothing to the brief but self-service attempts and orders: read the
+        # type of web/app events first, and whole rows only for those (a columnar store pays per row read)
+        digital = [int(r[0]) for r in chosen if r[2] in ("web", "app")]
+        if digital:
+            keep = {
+                int(s)
+                for s, t, src in eng.execute(
+                    f"SELECT seq, type, source FROM events WHERE seq IN ({', '.join(map(str, digital))})"
+                )
+                if t in SELF_SERVICE or src == "shop" or t in ("order_placed", "survey_response")
+            }
+            drop = set(digital) - keep
+            wanted = [s for s in wanted if s not in drop]
+    if not wanted:
+        return scope, episode, []
+    seqs = ", ".join(map(str, wanted))
     rows = eng.records(
         f"""SELECT seq, event_id::VARCHAR AS event_id, occurred_at, source, source_key, channel, type, department,
                    agent_id, thread_id, direction, text, language, value, currency, properties::VARCHAR AS properties
@@ -378,7 +413,7 @@ def _surveys(rows: list[dict[str, Any]], lab: dict[str, str]) -> list[Line]:
 
 def _voc(eng: DuckDBEngine, seqs: list[int], lab: dict[str, str]) -> list[Line]:
     """Sentiment trend from the voice-of-the-customer stage (table ``voc``), when it has run."""
-    if not seqs or not _has_table(eng, "voc"):
+    if not seqs or not _has_table(eng, "voc", rows=True):
         return []
     cols = {
         r[0]
@@ -407,6 +442,7 @@ def build(
     use_episodes: bool = True,
     language: str | None = None,
     suggest: Any = None,
+    refs: list[tuple[Any, ...]] | None = None,
 ) -> Brief:
     """The brief of a customer (followed through merges).
 
@@ -419,12 +455,13 @@ def build(
         language: force the labels' language (default: the customer's).
         suggest: optional callable ``(query_text, language) -> list of (article_id, title, score)`` for the
             next best action (knowledge suggestions).
+        refs: the customer's events from ``event_customer`` (seq, occurred_at, ...), when already read.
     """
     key = current_key(eng, customer_key)
     if key is None:
         raise NotFoundError(f"No customer {customer_key}")
     scope, episode, rows = load_scope(
-        eng, key, as_of=as_of, window_days=window_days, use_episodes=use_episodes
+        eng, key, as_of=as_of, window_days=window_days, use_episodes=use_episodes, refs=refs
     )
 
     texts: list[tuple[dict[str, Any], str, str]] = []  # (row, author, text)

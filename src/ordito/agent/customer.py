@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import NotFoundError
 from ..store.duckdb import DuckDBEngine
-from ..timeline import current_key, profile
+from ..timeline import current_key
 from .auth import Principal
 from .mask import mask_value
 
@@ -45,84 +45,144 @@ def show(
 
 
 def header(
-    eng: DuckDBEngine, key: str, principal: Principal | None, contact: set[tuple[str, str]] | None = None
+    eng: DuckDBEngine,
+    key: str,
+    principal: Principal | None,
+    contact: set[tuple[str, str]] | None = None,
+    *,
+    shared: bool = True,
+    refs: list[tuple[Any, ...]] | None = None,
 ) -> dict[str, Any]:
-    """Profile header: identity (masked per role), channels, value, consent."""
+    """Profile header: identity (masked per role), channels, value, consent.
+
+    Point look-ups only (customer key, identifier ids, event seqs: all indexed), so it stays fast on a
+    workspace of millions of events. ``shared``: also the shared identifiers written on the customer's
+    events (family phones, switchboards), which costs a read of their identifier lists.
+    """
     contact = contact or set()
-    p = profile(eng, key)
-    cur = p["customer_key"]
+    cur = resolve_key(eng, key)
+    row = eng.records(
+        "SELECT display_name, status, first_seen, last_seen, n_events FROM customers WHERE customer_key = ?",
+        [cur],
+    )[0]  # the primary key's index
+    ids = [
+        int(r[0]) for r in eng.execute("SELECT identifier_id FROM identity_map WHERE customer_key = ?", [cur])
+    ]
+    found = (
+        eng.execute(
+            "SELECT kind, value, n_events, first_seen, last_seen FROM identifiers "
+            f"WHERE identifier_id IN ({_ints(ids)}) ORDER BY kind, first_seen, value"
+        )
+        if ids
+        else []
+    )
     idents = []
-    for i in p["identifiers"]:
-        shown, masked = show(i["kind"], i["value"], principal, contact)
+    for kind, value, n, _first, last in found:
+        shown, masked = show(kind, value, principal, contact)
         idents.append(
             {
-                "kind": i["kind"],
+                "kind": kind,
                 "value": shown,
                 "masked": masked,
-                "contact": (i["kind"], i["value"]) in contact,
-                "n_events": i["n_events"],
-                "last_seen": i["last_seen"],
+                "contact": (kind, value) in contact,
+                "n_events": n,
+                "last_seen": last,
             }
         )
-    shared = []
-    for s in p["shared_identifiers"]:
-        shown, masked = show(s["kind"], s["value"], principal, contact)
-        shared.append(
-            {
-                "kind": s["kind"],
-                "value": shown,
-                "masked": masked,
-                "status": s["status"],
-                "reason": s["status_reason"],
-            }
-        )
-    money = eng.execute(
-        """SELECT e.currency, e.type, count(*), sum(e.value) FROM event_customer c JOIN events e ON e.seq = c.seq
-           WHERE c.customer_key = ? AND e.value IS NOT NULL AND e.currency IS NOT NULL
-             AND e.type IN ('order_placed', 'store_purchase', 'refund_issued', 'store_return')
-           GROUP BY ALL ORDER BY 1""",
-        [cur],
-    )
+    if refs is None:
+        refs = customer_refs(eng, cur)
+    seqs = [int(r[0]) for r in refs]
+    channels: dict[str, dict[str, Any]] = {}
+    for _, at, ch, _dept in refs:
+        c = channels.setdefault(ch or "other", {"channel": ch or "other", "events": 0, "last": at})
+        c["events"] += 1
+        c["last"] = max(c["last"], at)
+    departments = sorted({r[3] for r in refs if r[3]})
     value: dict[str, dict[str, float]] = {}
-    for cur_code, typ, n, total in money:
-        v = value.setdefault(cur_code, {"spent": 0.0, "refunded": 0.0, "orders": 0})
-        if typ in ("order_placed", "store_purchase"):
-            v["spent"] += float(total)
-            v["orders"] += int(n)
-        else:
-            v["refunded"] += abs(float(total))
     consent = None
-    ctypes = ", ".join(f"'{t}'" for t in CONSENT_TYPES)
-    row = eng.one(
-        f"""SELECT e.type, e.occurred_at, e.seq FROM event_customer c JOIN events e ON e.seq = c.seq
-            WHERE c.customer_key = ? AND e.type IN ({ctypes}) ORDER BY e.occurred_at DESC LIMIT 1""",
-        [cur],
-    )
-    if row:
-        consent = {"marketing": CONSENT_TYPES[row[0]], "since": row[1], "seq": row[2]}
-    departments = [
-        r[0]
-        for r in eng.execute(
-            "SELECT DISTINCT department FROM event_customer WHERE customer_key = ? AND department IS NOT NULL ORDER BY 1",
-            [cur],
+    shared_out: list[dict[str, Any]] = []
+    if seqs:
+        money = eng.execute(
+            f"SELECT type, value, currency, occurred_at, seq FROM events WHERE seq IN ({_ints(seqs)}) "
+            "AND (type IN ('order_placed', 'store_purchase', 'refund_issued', 'store_return') "
+            f"OR type IN ({', '.join(repr(t) for t in CONSENT_TYPES)}))"
         )
-    ]
+        for typ, amount, cur_code, at, seq in sorted(money, key=lambda r: (r[3], r[4])):
+            if typ in CONSENT_TYPES:
+                consent = {"marketing": CONSENT_TYPES[typ], "since": at, "seq": seq}
+                continue
+            if amount is None or not cur_code:
+                continue
+            v = value.setdefault(cur_code, {"spent": 0.0, "refunded": 0.0, "orders": 0})
+            if typ in ("order_placed", "store_purchase"):
+                v["spent"] += float(amount)
+                v["orders"] += 1
+            else:
+                v["refunded"] += abs(float(amount))
+        if shared:
+            shared_out = _shared(eng, seqs, {v for _, v, *_ in found}, principal, contact)
+    merged = int(eng.scalar("SELECT count(*) FROM customers WHERE merged_into = ?", [cur]) or 0)
     return {
         "customer_key": cur,
         "requested_key": key,
-        "display_name": p.get("display_name"),
-        "status": p.get("status"),
-        "first_seen": p.get("first_seen"),
-        "last_seen": p.get("last_seen"),
-        "n_events": p.get("n_events"),
+        "display_name": row["display_name"],
+        "status": row["status"],
+        "first_seen": row["first_seen"],
+        "last_seen": row["last_seen"],
+        "n_events": row["n_events"],
         "identifiers": idents,
-        "shared_identifiers": shared,
-        "channels": p["channels"],
+        "shared_identifiers": shared_out,
+        "channels": sorted(channels.values(), key=lambda c: -c["events"]),
         "departments": departments,
-        "merged_keys": len(p["merged_keys"]),
+        "merged_keys": merged,
         "value": value,
         "consent": consent,
     }
+
+
+def _shared(
+    eng: DuckDBEngine,
+    seqs: list[int],
+    own: set[str],
+    principal: Principal | None,
+    contact: set[tuple[str, str]],
+) -> list[dict[str, Any]]:
+    """Identifiers written on the customer's events that are not theirs alone (shared, placeholders)."""
+    from ..identity.normalize import normalize
+
+    raws = eng.execute(
+        "SELECT DISTINCT i.kind, i.namespace, i.raw, i.region FROM "
+        f"(SELECT unnest(identifiers) AS i FROM events WHERE seq IN ({_ints(seqs[-500:])}))"
+    )
+    values = set()
+    for kind, ns, raw, region in raws:
+        if raw is None:
+            continue
+        n = normalize(kind, raw, ns or "", region)
+        if n.value and n.value not in own:
+            values.add(n.value)
+    if not values:
+        return []
+    out = []
+    for kind, value, status, reason in eng.execute(
+        "SELECT kind, value, status, status_reason FROM identifiers WHERE value = ANY(?) AND status <> 'active' "
+        "ORDER BY kind, value",
+        [sorted(values)],
+    ):
+        shown, masked = show(kind, value, principal, contact)
+        out.append({"kind": kind, "value": shown, "masked": masked, "status": status, "reason": reason})
+    return out
+
+
+def _ints(values: list[int]) -> str:
+    return ", ".join(str(int(v)) for v in values)
+
+
+def customer_refs(eng: DuckDBEngine, key: str) -> list[tuple[Any, ...]]:
+    """(seq, occurred_at, channel, department) of every event of a customer (the timeline index)."""
+    return eng.execute(
+        "SELECT seq, occurred_at, channel, department FROM event_customer WHERE customer_key = ?", [key]
+    )
 
 
 def contact_of(eng: DuckDBEngine, identifier_id: int) -> tuple[str, str] | None:

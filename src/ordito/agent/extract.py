@@ -112,7 +112,11 @@ def statements(text: str) -> list[str]:
         if not s:
             continue
         s = _GREETING.sub("", s, count=1).strip()
-        if not s or _SMALL_TALK.match(s) or _SIGNATURE.match(s):
+        if (
+            not s
+            or _SIGNATURE.match(s)
+            or all(_SMALL_TALK.match(p.strip()) for p in s.split(",") if p.strip())
+        ):
             continue
         if len(s) < 8 or not re.search(r"\w{3}", s):
             continue

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from ..agent import brief as bf
 from ..agent.auth import Principal
-from ..agent.customer import header
+from ..agent.customer import customer_refs, header
 from ..agent.security import CONTEXT_API, audit_api, state_of
 from ..agent.views import contact_token, visible
 from ..errors import NotFoundError, RequestError
@@ -80,10 +80,12 @@ def router() -> APIRouter:
                 }
             key = keys[0]
             contact = {(m.kind, m.value) for m in matches if m.customer_key == key}
-            head = header(eng, key, principal, contact)
-            last = eng.scalar("SELECT max(seq) FROM event_customer WHERE customer_key = ?", [key])
+            refs = customer_refs(eng, key)
+            # shared identifiers (family phones...) are on the customer's page, not in the screen pop
+            head = header(eng, key, principal, contact, shared=False, refs=refs)
+            last = max((int(r[0]) for r in refs), default=0)
             kb = st.knowledge() if suggest else None
-            b: bf.Brief = st.cached(("brief", key, last), lambda: bf.build(eng, key))
+            b: bf.Brief = st.cached(("brief", key, last), lambda: bf.build(eng, key, refs=refs))
             iid = eng.scalar(
                 "SELECT identifier_id FROM identifiers WHERE kind = ? AND value = ?",
                 [next(iter(contact))[0], next(iter(contact))[1]],
