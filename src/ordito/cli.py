@@ -230,14 +230,21 @@ def analyze(
     with _errors():
         ws = _open()
         try:
+            from dataclasses import asdict
+
+            from .voc.cli import print_result, run_stage  # VoC first: journeys' friction reads sentiment
+
+            voc_res = run_stage(ws, full=full)
             with _progress() as prog:
                 task = prog.add_task("analyzing", total=1.0, note="")
                 res = ws.analyze(
                     full=full, progress=lambda name, frac: prog.update(task, completed=frac, note=name)
                 )
             if as_json:
-                sys.stdout.write(json.dumps(res.as_dict(), indent=2, default=str) + "\n")
+                out = {**res.as_dict(), "voc": asdict(voc_res)}
+                sys.stdout.write(json.dumps(out, indent=2, default=str) + "\n")
                 return
+            print_result(voc_res)
             console.print(
                 f"{res.customers:,} customers analyzed ({res.reason}) in {res.seconds:.1f} s: "
                 f"{res.episodes:,} episodes rebuilt, {res.frictions:,} frictions in all (as of {res.as_of})."

@@ -77,14 +77,14 @@ def header(
         else []
     )
     idents = []
-    for kind, value, n, _first, last in found:
-        shown, masked = show(kind, value, principal, contact)
+    for kind, ident, n, _first, last in found:
+        shown, masked = show(kind, ident, principal, contact)
         idents.append(
             {
                 "kind": kind,
                 "value": shown,
                 "masked": masked,
-                "contact": (kind, value) in contact,
+                "contact": (kind, ident) in contact,
                 "n_events": n,
                 "last_seen": last,
             }
