@@ -105,6 +105,9 @@ def create_app(
     from . import identity as identity_api  # review queue, decisions, unmerge (identifiers.unmasked)
 
     app.include_router(identity_api.router())
+    from . import journeys as journeys_api  # episodes, friction, KPIs
+
+    app.include_router(journeys_api.router())
 
     @app.get("/health", tags=["service"], summary="Liveness and loader progress")
     async def health(request: Request) -> dict[str, Any]:
