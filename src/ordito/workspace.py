@@ -179,6 +179,22 @@ class Workspace:
 
     # --- episodes, friction, KPIs (docs/JOURNEYS.md) ----------------------------------------------
 
+    # --- voice of the customer (docs/VOC.md) ----------------------------------------------------------
+
+    def voc(self, *, full: bool = False, tier: str | None = None) -> Any:
+        """Language, sentiment, emotion and topics of new texts, and new survey answers (``ordito.voc``).
+        ``tier``: auto (default), fast or accurate. Returns a ``voc.VocResult``."""
+        from .voc import run
+
+        return run(self.engine, full=full, tier=tier)
+
+    def voc_summary(self, **window: Any) -> dict[str, Any]:
+        """Customer sentiment, NPS/CSAT/CES with 95% intervals by channel, department, intent, outcome and
+        month, response rates and who answers (``since``/``until`` datetimes optional)."""
+        from .voc.report import summary
+
+        return summary(self.engine, **window)
+
     def analyze(
         self, *, full: bool = False, params: Any = None, progress: Callable[[str, float], None] | None = None
     ) -> Any:
