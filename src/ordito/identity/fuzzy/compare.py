@@ -90,9 +90,11 @@ DOB = Comparison(
 
 _S_EQ = "(l_street = r_street OR jaro_winkler_similarity(l_street, r_street) >= 0.92)"
 _C_EQ = "(regexp_extract(l_civic, '^\\d+') = regexp_extract(r_civic, '^\\d+'))"
-_PC_EQ = "(l_postcode = r_postcode OR damerau_levenshtein(l_postcode, r_postcode) <= 1)"
+_PC_EQ = "(l_postcode = r_postcode)"
+# a postcode one character off is the same place only when the street agrees too (20121 is not 10121)
+_PC_NEAR = "(l_postcode = r_postcode OR damerau_levenshtein(l_postcode, r_postcode) <= 1)"
 _CI_EQ = "(l_city = r_city OR jaro_winkler_similarity(l_city, r_city) >= 0.9)"
-_PLACE = f"(coalesce({_PC_EQ}, false) OR coalesce({_CI_EQ}, false) OR (l_postcode IS NULL AND l_city IS NULL) OR (r_postcode IS NULL AND r_city IS NULL))"
+_PLACE = f"(coalesce({_PC_NEAR}, false) OR coalesce({_CI_EQ}, false) OR (l_postcode IS NULL AND l_city IS NULL) OR (r_postcode IS NULL AND r_city IS NULL))"
 
 #: The address is one comparison: street, house number, postcode and city agree together for everyone in a
 #: household, so counting them as four independent pieces of evidence would make a household one person.

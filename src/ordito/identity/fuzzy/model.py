@@ -53,6 +53,7 @@ DEFAULT_U: dict[str, list[float]] = {
 #: shared surname) or a namesake from one person with a typo, so these stay strong evidence against.
 M_CAPS: dict[str, dict[int, float]] = {"name": {6: 0.02, 7: 0.01}, "birth_date": {4: 0.05}}
 DEFAULT_LAMBDA = 0.05
+PRIOR_MATCHES = 20.0
 _EPS = 1e-9
 
 
@@ -67,6 +68,8 @@ class Model:
     #: and the base of the term-frequency adjustment
     u_random: dict[str, list[float]] = field(default_factory=dict)
     scheme: str = "household"
+    #: adjust the name weight by the frequency of the name (needs enough records to mean anything)
+    use_tf: bool = True
 
     @property
     def comparisons(self) -> tuple[Comparison, ...]:
@@ -82,6 +85,7 @@ class Model:
             {"note": "built-in parameters"},
             {k: list(v) for k, v in DEFAULT_U.items()},
             scheme,
+            False,
         )
 
     def weight(self, comp: str, level: int) -> float:
@@ -98,6 +102,8 @@ class Model:
     def to_json(self) -> str:
         return json.dumps(
             {
+                "scheme": self.scheme,
+                "use_tf": self.use_tf,
                 "m": self.m,
                 "u": self.u,
                 "u_random": self.u_random,
@@ -110,7 +116,14 @@ class Model:
     def from_json(cls, text: str, version: int) -> Model:
         d = json.loads(text)
         return cls(
-            d["m"], d["u"], float(d["lambda"]), version, d.get("trained_on", {}), d.get("u_random") or d["u"]
+            d["m"],
+            d["u"],
+            float(d["lambda"]),
+            version,
+            d.get("trained_on", {}),
+            d.get("u_random") or d["u"],
+            d.get("scheme", "household"),
+            bool(d.get("use_tf", True)),
         )
 
     # --- SQL -----------------------------------------------------------------------------------
@@ -122,7 +135,7 @@ class Model:
     def total_sql(self, tf_col: str | None = "tf_name") -> str:
         """Match weight of a levels row: prior + level weights (+ the name's term-frequency adjustment)."""
         parts = [repr(self.prior)] + [self.weight_sql(c, f"lv_{c.name}") for c in self.comparisons]
-        if tf_col:
+        if tf_col and self.use_tf:
             u1 = max((self.u_random or self.u)["name"][0], _EPS)
             parts.append(
                 f"(CASE WHEN lv_name = 1 AND {tf_col} > 0 THEN log2({u1!r} / greatest({tf_col}, {_EPS})) ELSE 0.0 END)"
@@ -202,7 +215,16 @@ def expectation_maximisation(
             tot = w[present].sum()
             if tot <= 0 or fix_m:
                 continue
-            new = [max(float(w[x[:, j] == lv].sum() / tot), _EPS) for lv in range(1, c.n_levels)]
+            # a Dirichlet prior of PRIOR_MATCHES pseudo-matches at the built-in m: a level the data never
+            # shows (no initials in an account system) keeps a sensible m instead of a huge negative weight
+            prior = DEFAULT_M[c.name]
+            new = [
+                max(
+                    float((w[x[:, j] == lv].sum() + PRIOR_MATCHES * prior[lv - 1]) / (tot + PRIOR_MATCHES)),
+                    _EPS,
+                )
+                for lv in range(1, c.n_levels)
+            ]
             delta = max(delta, max(abs(a_ - b_) for a_, b_ in zip(new, m[c.name], strict=True)))
             m[c.name] = new
             if not fix_u:

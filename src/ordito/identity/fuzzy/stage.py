@@ -32,7 +32,7 @@ from .model import Model
 #: Settings of the stage (table ``fuzzy_config``; ``ordito identity config``).
 DEFAULTS: dict[str, str] = {
     "enabled": "true",
-    "link_threshold": "0.99",  # at or above: a fuzzy link (merges, subject to merge protection)
+    "link_threshold": "0.9",  # at or above: a fuzzy link (merges, subject to merge protection)
     "review_threshold": "0.5",  # at or above (and below link): the review queue
     "blocking_cap": str(DEFAULT_CAP),  # keys held by more records than this are not used
     "min_train_records": "1000",  # train a model once this many person records exist

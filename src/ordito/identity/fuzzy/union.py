@@ -133,7 +133,8 @@ def ambiguous(
     for g, nb in best.items():
         if len(nb) < 2:
             continue
-        items = sorted(nb)[:50]
+        # only neighbours it could join: a link merge protection refuses anyway creates no doubt
+        items = [h for h in sorted(nb)[:50] if why_not(groups[g], groups[h], cannot) is None]
         for i, h1 in enumerate(items):
             for h2 in items[i + 1 :]:
                 why = why_not(groups[h1], groups[h2], cannot)
