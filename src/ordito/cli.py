@@ -434,6 +434,47 @@ def score(
 
 
 @app.command()
+def report(
+    out: Annotated[Path, typer.Argument(help="The HTML file to write (self-contained, opens offline).")],
+    since: Annotated[str | None, typer.Option(help="First day of the period (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Last day of the period, included (YYYY-MM-DD).")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also print it to PDF with headless Chromium.")] = False,
+) -> None:
+    """One HTML report of the whole experience: summary, journey map, friction, KPIs, VoC, funnels, quality."""
+    import datetime as dt
+
+    from .report import write_report
+
+    def day(v: str | None, name: str) -> dt.date | None:
+        if v is None:
+            return None
+        try:
+            return dt.date.fromisoformat(v)
+        except ValueError:
+            raise OrditoError(f"--{name} {v!r}: expected a date as YYYY-MM-DD") from None
+
+    with _errors():
+        ws = _open(read_only=True)
+        try:
+            res = write_report(
+                ws.engine,
+                out,
+                since=day(since, "since"),
+                until=day(until, "until"),
+                pdf=pdf,
+                workspace=str(ws.path),
+            )
+        finally:
+            ws.close()
+        missing = [k for k, ok in res["sections"].items() if not ok]
+        console.print(f"Report written to {res['html']} (period {res['period']})")
+        if res["pdf"]:
+            console.print(f"PDF written to {res['pdf']}")
+        if missing:
+            console.print(f"Sections without data yet: {', '.join(missing)} (run `ordito analyze`)")
+
+
+@app.command()
 def summary() -> None:
     """What the workspace holds, and a few customers worth looking at."""
     from .summary import summarize
