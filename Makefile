@@ -20,13 +20,16 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## demo: generate the demo company, ingest it, resolve identities, print a summary, serve the app
+## demo: generate the demo company, ingest it, resolve identities, analyse journeys and VoC, score against
+## ground truth, write demo/report.html, print a summary, serve the app
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR) $(WS) $(WS).wal $(WS).d
 	$(BIN)/ordito generate $(DEMO_DIR) --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED)
 	$(BIN)/ordito --workspace $(WS) ingest $(DEMO_DIR)
 	$(BIN)/ordito --workspace $(WS) resolve
+	$(BIN)/ordito --workspace $(WS) analyze
 	$(BIN)/ordito --workspace $(WS) score $(DEMO_DIR)/ground_truth
+	$(BIN)/ordito --workspace $(WS) report demo/report.html
 	$(BIN)/ordito --workspace $(WS) summary
 	$(BIN)/ordito --workspace $(WS) serve --host $(HOST) --port $(PORT) --demo
 
