@@ -235,3 +235,36 @@ def score_cmd(ground_truth: Path, as_json: AsJson = False) -> None:
         cli.console.print(f"language accuracy {s['language_accuracy']:.4f}")
         cli.console.print(f"topic recall by conversation {s['topic_recall_by_thread']['all']:.3f}")
         cli.console.print(f"models: {', '.join(s['models'])}")
+
+
+@app.command("infer")
+def infer_cmd(as_json: AsJson = False) -> None:
+    """Infer CSAT satisfaction for episodes nobody answered about (needs `ordito analyze`); validated on
+    held-out respondents."""
+    from dataclasses import asdict
+
+    from .infer import run
+
+    cli = _cli()
+    with cli._errors():
+        ws = cli._open()
+        try:
+            res = run(ws.engine)
+        finally:
+            ws.close()
+        if as_json:
+            _dump(asdict(res))
+            return
+        v = res.validation
+        cli.console.print(
+            f"validated on {v['respondents']} answered episodes ({v['folds']}): AUC {v['auc']:.3f} "
+            f"(95% {v['auc_ci95'][0]:.3f}-{v['auc_ci95'][1]:.3f}), Brier {v['brier']:.3f}; "
+            f"baselines: friction count {v['baselines']['friction_count_auc']:.3f}, text sentiment "
+            f"{v['baselines']['text_sentiment_auc']:.3f}"
+        )
+        i = res.inferred
+        cli.console.print(
+            f"answered: {res.answered['satisfied_share']:.1%} satisfied of {res.answered['episodes']} episodes; "
+            f"INFERRED for {i['episodes']:,} unanswered episodes: {i['satisfied_share']:.1%} "
+            f"(95% {i['ci95'][0]:.1%}-{i['ci95'][1]:.1%})"
+        )

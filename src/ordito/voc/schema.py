@@ -1,5 +1,5 @@
 """Tables of the voice-of-the-customer stage (migration 5): ``voc``, ``voc_topics``, ``topic_labels``,
-``surveys``.
+``surveys``, ``satisfaction_inferred``.
 
 Documented in docs/DATA_MODEL.md ("Voice of the customer") and docs/VOC.md. Columns may be added, never
 renamed or removed: the API and the journeys/drivers stages read them.
@@ -30,5 +30,12 @@ STATEMENTS = [
         top_box BOOLEAN, answered_at TIMESTAMP NOT NULL, sent_at TIMESTAMP, context_ref VARCHAR,
         context_seq BIGINT, channel VARCHAR, department VARCHAR, comment_seq BIGINT, language VARCHAR)""",
 ]
+
+# Satisfaction inferred for episodes with a contact (ordito.voc.infer): never mixed with answers.
+INFERRED_DDL = """CREATE TABLE IF NOT EXISTS satisfaction_inferred (
+    episode_id VARCHAR NOT NULL, customer_key VARCHAR NOT NULL, intent VARCHAR, outcome VARCHAR,
+    p_satisfied DOUBLE NOT NULL, satisfied BOOLEAN NOT NULL, answered BOOLEAN NOT NULL,
+    answered_top_box BOOLEAN, inferred BOOLEAN NOT NULL, model VARCHAR NOT NULL, computed_at TIMESTAMP NOT NULL)"""
+STATEMENTS.append(INFERRED_DDL)
 
 register(5, STATEMENTS)
