@@ -252,3 +252,38 @@ def test_same_results_on_postgres(synth: ordito.Workspace, pg_url: str) -> None:
         assert maps.sankey(pg, "thread")["transitions"] == maps.sankey(synth.engine, "thread")["transitions"]
     finally:
         pg.close()
+
+
+def test_prepared_log_gives_the_same_maps_and_goes_stale(tmp_path: Path) -> None:
+    ws = build_synth(tmp_path)
+    try:
+        for case, level in (("thread", "activity"), ("customer", "department")):
+            cold = maps.dfg(ws.engine, case, level)
+            cold_v = maps.variants(ws.engine, case, level, top=None)
+            info = maps.prepare(ws.engine, case, level)
+            assert info.events == cold.events and info.cases == cold.cases
+            warm = maps.dfg(ws.engine, case, level)
+            assert warm.prepared == info.prefix and cold.prepared is None
+            assert warm.edges == cold.edges and warm.nodes == cold.nodes
+            warm_v = maps.variants(ws.engine, case, level, top=None)
+            assert [v.to_dict() for v in warm_v.items] == [v.to_dict() for v in cold_v.items]
+            assert (warm_v.variants, warm_v.cases) == (cold_v.variants, cold_v.cases)
+        # one more event: both prepared logs are stale and the maps come from the events again
+        (tmp_path / "late.csv").write_text(
+            "rec,ticket,cust,ts,activity,channel,dept,agent,step\nlate-1,T1,C1,2026-01-01T00:00:00,close,web,care,a1,s0\n"
+        )
+        (tmp_path / "late.yaml").write_text(
+            (tmp_path / "tickets.yaml").read_text().replace("tickets.csv", "late.csv")
+        )
+        ws.ingest(tmp_path / "late.csv", mapping=tmp_path / "late.yaml")
+        m = maps.dfg(ws.engine, "thread")
+        assert m.prepared is None and m.events == _thread_events(ws)
+        ws.resolve()
+        assert maps.dfg(ws.engine, "customer", "department").prepared is None
+        assert maps.prepare(ws.engine, "thread").prefix == maps.dfg(ws.engine, "thread").prepared
+    finally:
+        ws.close()
+
+
+def _thread_events(ws: ordito.Workspace) -> int:
+    return int(ws.sql("SELECT count(*) FROM events WHERE thread_id IS NOT NULL")[0][0])

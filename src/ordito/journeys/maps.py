@@ -27,14 +27,17 @@ BY``; other engines get ``PARTITION BY`` (a global order would move every row to
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 
-from ..errors import OrditoError
+from ..errors import OrditoError, StoreError
 from ..store.base import Engine
+from ..store.duckdb import DuckDBEngine
 from .log import LogSpec, case_id_sql, check_case_notion, keyed_log_sql
 
 __all__ = [
@@ -58,51 +61,61 @@ ALL = 1 << 62
 
 
 def _coded(spec: LogSpec) -> str:
-    """CTEs shared by the maps: the log, integer codes for cases and activities, the coded log."""
+    """CTEs shared by the maps: integer codes for cases and activities, and the coded log.
+
+    The log is written out where it is read instead of being a CTE of its own: a CTE read three times is
+    materialised by DuckDB (10M rows written and read back cost more than scanning ``events`` again,
+    which reads a few compressed columns).
+    """
+    log = keyed_log_sql(spec.case, spec.level, spec.activity, spec.sources)
     return f"""
-WITH log AS ({keyed_log_sql(spec.case, spec.level, spec.activity, spec.sources)}),
-case_codes AS (
+WITH case_codes AS (
     SELECT case_ns, case_key, row_number() OVER (ORDER BY case_ns, case_key) AS cid
-    FROM (SELECT DISTINCT case_ns, case_key FROM log) AS c
+    FROM (SELECT DISTINCT case_ns, case_key FROM ({log}) AS l0) AS c
 ),
 activity_codes AS (
     SELECT activity, row_number() OVER (ORDER BY activity) AS aid
-    FROM (SELECT DISTINCT activity FROM log) AS a
+    FROM (SELECT DISTINCT activity FROM ({log}) AS l1) AS a
 ),
 coded AS (
     SELECT c.cid, a.aid, l.timestamp, l.seq
-    FROM log AS l
+    FROM ({log}) AS l
     JOIN case_codes AS c ON c.case_ns = l.case_ns AND c.case_key = l.case_key
     JOIN activity_codes AS a ON a.activity = l.activity
 )"""
 
 
 def _steps(partitioned: bool) -> str:
-    """Each event with the previous event of its case (NULLs at a case's start) and whether it is last."""
+    """Each event with the activity and time of the previous event of its case (NULLs at a start)."""
     if partitioned:
         w = "OVER (PARTITION BY cid ORDER BY timestamp, seq)"
         return f"""
 steps AS (
+    SELECT cid, aid, timestamp, lag(aid) {w} AS prev_aid, lag(timestamp) {w} AS prev_ts
+    FROM coded
+)"""
+    # One global order; the previous row belongs to the same case when its packed (case, activity)
+    # code lies in this case's range: two window functions instead of three.
+    w = "OVER (ORDER BY cid, timestamp, seq)"
+    return f"""
+packed AS (
     SELECT
         cid,
         aid,
         timestamp,
-        lag(aid) {w} AS prev_aid,
-        lag(timestamp) {w} AS prev_ts,
-        CASE WHEN lead(aid) {w} IS NULL THEN 1 ELSE 0 END AS is_last
+        lag(cid * (SELECT count(*) + 1 FROM activity_codes) + aid) {w} AS prev_code,
+        lag(timestamp) {w} AS prev_time,
+        cid * (SELECT count(*) + 1 FROM activity_codes) AS base
     FROM coded
-)"""
-    w = "OVER (ORDER BY cid, timestamp, seq)"
-    return f"""
+),
 steps AS (
     SELECT
         cid,
         aid,
         timestamp,
-        CASE WHEN lag(cid) {w} = cid THEN lag(aid) {w} END AS prev_aid,
-        CASE WHEN lag(cid) {w} = cid THEN lag(timestamp) {w} END AS prev_ts,
-        CASE WHEN lead(cid) {w} = cid THEN 0 ELSE 1 END AS is_last
-    FROM coded
+        CASE WHEN prev_code > base THEN prev_code - base END AS prev_aid,
+        CASE WHEN prev_code > base THEN prev_time END AS prev_ts
+    FROM packed
 )"""
 
 
@@ -119,39 +132,55 @@ def dfg_sql(
 
     Columns: ``source`` (None: the case starts), ``target`` (None: the case ends), ``frequency``,
     ``cases``, ``total_seconds``, ``mean_seconds``, ``min_seconds``, ``max_seconds``; most frequent first.
+    The end edges need no look-ahead: the cases ending on an activity are its events minus the edges
+    leaving it.
     """
     spec = LogSpec.of(case, level, activity, sources)
+    pairs = """
+pairs AS (
+    SELECT cid, prev_aid AS src, aid AS dst, date_diff('second', prev_ts, timestamp) AS seconds FROM steps
+)"""
+    return f"""{_coded(spec)},{_steps(partitioned)},{pairs},{_edges_tail(cases)}"""
+
+
+def _edges_tail(cases: bool) -> str:
+    """From ``pairs`` (cid, src, dst, seconds) and ``activity_codes``: the edges of the graph."""
     n_cases = "count(DISTINCT cid) AS cases," if cases else "CAST(NULL AS BIGINT) AS cases,"
-    return f"""{_coded(spec)},{_steps(partitioned)},
+    return f"""
 follows AS (
-    -- one pass over the steps: each event with its predecessor (NULL: the case starts here), and how
-    -- many of those events end their case
+    -- each event with its predecessor (NULL: the case starts here)
     SELECT
-        prev_aid AS src,
-        aid AS dst,
+        src,
+        dst,
         count(*) AS frequency,
         {n_cases}
-        count(CASE WHEN is_last = 1 THEN 1 END) AS ends,
-        CAST(sum(date_diff('second', prev_ts, timestamp)) AS BIGINT) AS total_seconds,
-        min(date_diff('second', prev_ts, timestamp)) AS min_seconds,
-        max(date_diff('second', prev_ts, timestamp)) AS max_seconds
-    FROM steps
-    GROUP BY prev_aid, aid
+        CAST(sum(seconds) AS BIGINT) AS total_seconds,
+        min(seconds) AS min_seconds,
+        max(seconds) AS max_seconds
+    FROM pairs
+    GROUP BY src, dst
+),
+flows AS (
+    SELECT dst AS aid, frequency AS n_in, 0 AS n_out FROM follows
+    UNION ALL
+    SELECT src AS aid, 0 AS n_in, frequency AS n_out FROM follows WHERE src IS NOT NULL
+),
+ends AS (
+    SELECT aid, CAST(sum(n_in) - sum(n_out) AS BIGINT) AS n FROM flows GROUP BY aid
 ),
 edges AS (
     SELECT src, dst, frequency, cases, total_seconds, min_seconds, max_seconds FROM follows
     UNION ALL
     SELECT
-        dst AS src,
+        aid AS src,
         CAST(NULL AS BIGINT) AS dst,
-        CAST(sum(ends) AS BIGINT) AS frequency,
-        CAST(sum(ends) AS BIGINT) AS cases,
+        n AS frequency,
+        n AS cases,
         CAST(NULL AS BIGINT) AS total_seconds,
         CAST(NULL AS BIGINT) AS min_seconds,
         CAST(NULL AS BIGINT) AS max_seconds
-    FROM follows
-    GROUP BY dst
-    HAVING sum(ends) > 0
+    FROM ends
+    WHERE n > 0
 )
 SELECT
     s.activity AS source,
@@ -203,6 +232,10 @@ def variants_sql(
     ``variants`` and ``cases_total`` (the same on every row), ``pos``, ``activity``.
     """
     spec = LogSpec.of(case, level, activity, sources)
+    examples = """
+    SELECT cid, aid, row_number() OVER (PARTITION BY cid ORDER BY timestamp, seq) AS pos
+    FROM coded
+    WHERE cid IN (SELECT example_cid FROM ranked WHERE rank <= ?)"""
     return f"""{_coded(spec)},
 positioned AS (
     SELECT cid, aid, timestamp, row_number() OVER (PARTITION BY cid ORDER BY timestamp, seq) AS pos
@@ -218,7 +251,13 @@ traces AS (
     FROM positioned AS p
     JOIN {WEIGHTS_TABLE} AS w ON w.pos = p.pos
     GROUP BY p.cid
-),
+),{_variants_tail(examples)}"""
+
+
+def _variants_tail(example_steps: str) -> str:
+    """From ``traces`` (cid, events, h1, h2, seconds), ``case_codes`` and ``activity_codes``: the ranked
+    variants with the steps (``example_steps``: cid, aid, pos) of each variant's example case."""
+    return f"""
 grouped AS (
     SELECT
         events,
@@ -240,11 +279,7 @@ ranked AS (
         sum(g.cases) OVER () AS cases_total
     FROM grouped AS g
 ),
-example_steps AS (
-    -- the steps of the example cases only (the window again, on a few cases)
-    SELECT cid, aid, row_number() OVER (PARTITION BY cid ORDER BY timestamp, seq) AS pos
-    FROM coded
-    WHERE cid IN (SELECT example_cid FROM ranked WHERE rank <= ?)
+example_steps AS ({example_steps}
 )
 SELECT
     r.rank AS rank,
@@ -371,6 +406,154 @@ ORDER BY step, cases DESC, source, target NULLS LAST
 """
 
 
+# --- prepared logs (a workspace's materialised maps input) ------------------------------------------
+
+
+def prepared_name(spec: LogSpec) -> str:
+    """The table prefix of a prepared log: ``journey_log_<case>_<level>[_<activity>][_<sources hash>]``."""
+    name = f"journey_log_{spec.case}_{spec.level}"
+    if spec.level == "activity":
+        name += "_" + spec.activity.replace("property:", "p_")
+    if spec.sources:
+        name += "_" + hashlib.md5(",".join(sorted(spec.sources)).encode()).hexdigest()[:8]
+    return name
+
+
+def _fingerprint_sql(case: str) -> str:
+    """What a prepared log was built from: the last event, and the case table's rows (DuckDB only)."""
+    parts = ["CAST((SELECT coalesce(max(seq), 0) FROM events) AS VARCHAR)"]
+    table, col = {
+        "customer": ("event_customer", "customer_key"),
+        "episode": ("episode_events", "episode_id"),
+    }.get(case, ("", ""))
+    if table:
+        parts.append(
+            f"(SELECT CAST(count(*) AS VARCHAR) || '/' || CAST(coalesce(bit_xor(hash(seq, {col})), 0) AS VARCHAR) "
+            f"FROM {table})"
+        )
+    return "SELECT " + " || '|' || ".join(parts) + " AS fingerprint"
+
+
+def prepared_dfg_sql(prefix: str, *, cases: bool = True) -> str:
+    """The edges of dfg_sql, read from a prepared log (``<prefix>_steps``, ``<prefix>_activities``)."""
+    return f"""
+WITH activity_codes AS (SELECT activity, aid FROM {prefix}_activities),
+pairs AS (SELECT cid, prev_aid AS src, aid AS dst, seconds FROM {prefix}_steps),{_edges_tail(cases)}"""
+
+
+def prepared_nodes_sql(prefix: str) -> str:
+    return f"""
+SELECT a.activity AS activity, count(*) AS events, count(DISTINCT s.cid) AS cases
+FROM {prefix}_steps AS s
+JOIN {prefix}_activities AS a ON a.aid = s.aid
+GROUP BY a.activity
+ORDER BY events DESC, activity
+"""
+
+
+def prepared_variants_sql(prefix: str) -> str:
+    """The rows of variants_sql, read from a prepared log (parameters ``?``, ``?``: how many)."""
+    examples = f"""
+    SELECT cid, aid, pos FROM {prefix}_steps WHERE cid IN (SELECT example_cid FROM ranked WHERE rank <= ?)"""
+    return f"""
+WITH case_codes AS (SELECT case_ns, case_key, cid FROM {prefix}_cases),
+activity_codes AS (SELECT activity, aid FROM {prefix}_activities),
+traces AS (SELECT cid, events, h1, h2, seconds FROM {prefix}_traces),{_variants_tail(examples)}"""
+
+
+@dataclass
+class PreparedLog:
+    prefix: str
+    spec: LogSpec
+    events: int
+    cases: int
+    seconds: float
+
+
+def prepare(
+    engine: Engine,
+    case: str = "thread",
+    level: str = "activity",
+    activity: str = "type",
+    sources: Sequence[str] | None = None,
+) -> PreparedLog:
+    """Materialise a log's coded steps in the workspace, once, so that maps and variants of that log are
+    read from it (a scan and a GROUP BY) instead of sorting every event again.
+
+    Tables ``<prefix>_cases``, ``_activities``, ``_steps`` (cid, pos, aid, prev_aid, seconds, timestamp),
+    ``_traces`` (cid, events, h1, h2, seconds) and ``_meta`` (fingerprint, spec, built_at). The maps use
+    them only while the fingerprint (last event seq; for customers and episodes also a hash of their
+    table) still matches: new events, a resolve or an analyze make them stale, and the maps fall back to
+    computing from ``events`` until ``prepare`` runs again. DuckDB workspaces only.
+    """
+    if not isinstance(engine, DuckDBEngine):
+        raise OrditoError("prepare works on a DuckDB workspace; other engines compute maps from events")
+    t0 = time.perf_counter()
+    spec = LogSpec.of(case, level, activity, sources)
+    check_case_notion(engine, case)
+    p = prepared_name(spec)
+    fingerprint = str(engine.scalar(_fingerprint_sql(case)))
+    log = keyed_log_sql(spec.case, spec.level, spec.activity, spec.sources)
+    engine.execute(f"DROP TABLE IF EXISTS {p}_meta")
+    engine.execute(
+        f"""CREATE OR REPLACE TABLE {p}_cases AS
+        SELECT case_ns, case_key, row_number() OVER (ORDER BY case_ns, case_key) AS cid
+        FROM (SELECT DISTINCT case_ns, case_key FROM ({log}) AS l0) AS c"""
+    )
+    engine.execute(
+        f"""CREATE OR REPLACE TABLE {p}_activities AS
+        SELECT activity, row_number() OVER (ORDER BY activity) AS aid
+        FROM (SELECT DISTINCT activity FROM ({log}) AS l1) AS a"""
+    )
+    w = "OVER (PARTITION BY cid ORDER BY timestamp, seq)"
+    engine.execute(
+        f"""CREATE OR REPLACE TABLE {p}_steps AS
+        WITH coded AS (
+            SELECT c.cid, a.aid, l.timestamp, l.seq
+            FROM ({log}) AS l
+            JOIN {p}_cases AS c ON c.case_ns = l.case_ns AND c.case_key = l.case_key
+            JOIN {p}_activities AS a ON a.activity = l.activity
+        )
+        SELECT cid, row_number() {w} AS pos, aid, lag(aid) {w} AS prev_aid,
+               date_diff('second', lag(timestamp) {w}, timestamp) AS seconds, timestamp
+        FROM coded"""
+    )
+    longest = engine.scalar(f"SELECT max(pos) FROM {p}_steps")
+    _register_weights(engine, int(longest or 1))
+    try:
+        engine.execute(
+            f"""CREATE OR REPLACE TABLE {p}_traces AS
+            SELECT s.cid, count(*) AS events,
+                   CAST(sum((s.aid * w.w1) % {P1}) % {P1} AS BIGINT) AS h1,
+                   CAST(sum((s.aid * w.w2) % {P2}) % {P2} AS BIGINT) AS h2,
+                   date_diff('second', min(s.timestamp), max(s.timestamp)) AS seconds
+            FROM {p}_steps AS s JOIN {WEIGHTS_TABLE} AS w ON w.pos = s.pos
+            GROUP BY s.cid"""
+        )
+    finally:
+        engine.unregister(WEIGHTS_TABLE)
+    engine.execute(
+        f"CREATE TABLE {p}_meta AS SELECT CAST(? AS VARCHAR) AS fingerprint, CAST(? AS VARCHAR) AS spec, "
+        "current_timestamp AS built_at",
+        [fingerprint, f"{spec.case}/{spec.level}/{spec.activity}/{','.join(spec.sources)}"],
+    )
+    row = engine.one(f"SELECT (SELECT count(*) FROM {p}_steps), (SELECT count(*) FROM {p}_cases)")
+    events, n_cases = (int(row[0]), int(row[1])) if row else (0, 0)
+    return PreparedLog(p, spec, events, n_cases, time.perf_counter() - t0)
+
+
+def fresh_prepared(engine: Engine, spec: LogSpec) -> str | None:
+    """The prefix of a prepared log of ``spec`` that is still current, else None."""
+    if not isinstance(engine, DuckDBEngine):
+        return None
+    p = prepared_name(spec)
+    try:
+        built = engine.scalar(f"SELECT fingerprint FROM {p}_meta")
+    except StoreError:
+        return None
+    return p if built is not None and built == engine.scalar(_fingerprint_sql(spec.case)) else None
+
+
 # --- runners ----------------------------------------------------------------------------------------
 
 
@@ -381,6 +564,8 @@ class JourneyMap:
     spec: LogSpec
     edges: list[dict[str, Any]]
     nodes: list[dict[str, Any]] = field(default_factory=list)
+    #: the prepared log it was read from (None: computed from the events)
+    prepared: str | None = None
 
     @property
     def cases(self) -> int:
@@ -536,18 +721,25 @@ def dfg(
     *,
     cases: bool = True,
     nodes: bool = True,
+    use_prepared: bool = True,
 ) -> JourneyMap:
     """The directly-follows graph of a log (see the module docstring), computed by ``engine``.
 
     ``cases=False`` leaves out the count of distinct cases per edge (the costliest column), ``nodes=False``
-    the per-activity counts (a second pass over the log).
+    the per-activity counts (a second pass over the log). A current prepared log (:func:`prepare`) is
+    read instead of the events unless ``use_prepared`` is False; the result is the same.
     """
     spec = LogSpec.of(case, level, activity, sources)
     check_case_notion(engine, case)
-    sql = dfg_sql(case, level, activity, sources, cases=cases, partitioned=_partitioned(engine))
-    edges = engine.records(sql)
-    node_rows = engine.records(nodes_sql(case, level, activity, sources)) if nodes else []
-    return JourneyMap(spec, edges, node_rows)
+    prefix = fresh_prepared(engine, spec) if use_prepared else None
+    if prefix:
+        edges = engine.records(prepared_dfg_sql(prefix, cases=cases))
+        node_rows = engine.records(prepared_nodes_sql(prefix)) if nodes else []
+    else:
+        sql = dfg_sql(case, level, activity, sources, cases=cases, partitioned=_partitioned(engine))
+        edges = engine.records(sql)
+        node_rows = engine.records(nodes_sql(case, level, activity, sources)) if nodes else []
+    return JourneyMap(spec, edges, node_rows, prepared=prefix)
 
 
 def _register_weights(engine: Engine, longest: int) -> None:
@@ -576,17 +768,22 @@ def variants(
     *,
     top: int | None = 20,
     verify: bool = False,
+    use_prepared: bool = True,
 ) -> Variants:
     """The ``top`` most common variants (None: all), each with its activities, cases, share and case
-    durations; ``verify`` checks every case against its variant's example (a second, heavier query)."""
+    durations; ``verify`` checks every case against its variant's example (a second, heavier query).
+    A current prepared log is read instead of the events unless ``use_prepared`` is False."""
     spec = LogSpec.of(case, level, activity, sources)
     check_case_notion(engine, case)
+    limit = ALL if top is None else top
+    prefix = fresh_prepared(engine, spec) if use_prepared and not verify else None
+    if prefix:
+        return _shape_variants(spec, engine.records(prepared_variants_sql(prefix), [limit, limit]))
     longest = engine.scalar(longest_case_sql(case, level, activity, sources))
     if longest is None:
         return Variants(spec, [], 0, 0)
     _register_weights(engine, int(longest))
     try:
-        limit = ALL if top is None else top
         rows = engine.records(variants_sql(case, level, activity, sources), [limit, limit])
         if verify:
             bad = engine.scalar(variants_check_sql(case, level, activity, sources))
@@ -596,6 +793,10 @@ def variants(
                 )
     finally:
         engine.unregister(WEIGHTS_TABLE)
+    return _shape_variants(spec, rows)
+
+
+def _shape_variants(spec: LogSpec, rows: list[dict[str, Any]]) -> Variants:
     items: list[Variant] = []
     acts: list[str] = []
     for i, r in enumerate(rows):
