@@ -3,12 +3,15 @@ and the result equals a rebuild from scratch."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 import ordito
+from ordito.cli import app as cli_app
 from ordito.demo import generate
 from ordito.journeys.features import ambiguous_sql
 from ordito.journeys.stage import TABLES
@@ -91,3 +94,23 @@ def test_only_the_touched_customers_are_recomputed(company: Path, tmp_path: Path
         assert any(r[3] == "long_wait" and r[2] == key for r in new_fr)  # 400 s in queue
         full = ws.analyze(full=True)
         assert full.full and snapshot(ws) == after
+
+
+def test_cli_ingest_resolve_analyze_score(company: Path, tmp_path: Path) -> None:
+    """The commands a user runs, end to end (``ordito analyze`` runs the voice-of-the-customer stage first)."""
+    runner = CliRunner()
+    w = ["-w", str(tmp_path / "cli.duckdb")]
+    for cmd in (["ingest", str(company)], ["resolve"]):
+        r = runner.invoke(cli_app, [*w, *cmd])
+        assert r.exit_code == 0, r.output
+    r = runner.invoke(cli_app, [*w, "analyze", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["full"] and out["episodes"] > 0
+    r = runner.invoke(cli_app, [*w, "score", str(company / "ground_truth")])
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.output)
+    assert s["episodes"]["f1"] >= 0.95, s["episodes"]
+    assert set(s["friction"]["kinds"]) >= {"repeat_contact", "transfer", "unresolved"}
+    r = runner.invoke(cli_app, [*w, "kpis", "--by", "intent"])
+    assert r.exit_code == 0 and "fcr" in r.output

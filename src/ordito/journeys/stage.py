@@ -47,8 +47,16 @@ def _state(engine: Engine) -> tuple[int | None, str | None, str | None]:
     return (int(row[0]) if row else None), fp, as_of
 
 
-def _affected_sql(watermark: int) -> str:
-    """Customers whose events changed since the last run."""
+def _affected_sql(watermark: int, voc_since: str | None) -> str:
+    """Customers whose events changed since the last run (and, once the voice-of-the-customer stage has
+    run, customers whose texts it analyzed since)."""
+    voc = (
+        f"""UNION ALL
+    SELECT c.customer_key FROM voc v JOIN event_customer c ON c.seq = v.seq
+    WHERE v.analyzed_at > CAST({lit(voc_since)} AS TIMESTAMP)"""
+        if voc_since
+        else ""
+    )
     return f"""
 CREATE OR REPLACE TEMP TABLE _jscope AS
 SELECT DISTINCT customer_key FROM (
@@ -67,6 +75,7 @@ SELECT DISTINCT customer_key FROM (
     WHERE n.seq > {watermark} AND n.thread_id IS NOT NULL AND n.channel NOT IN ('web', 'app')
       AND n.source NOT IN ('shop', 'pos', 'surveys')
       AND NOT EXISTS (SELECT 1 FROM event_customer c WHERE c.seq = n.seq AND c.customer_key IS NOT NULL)
+    {voc}
 ) WHERE customer_key IS NOT NULL
 """
 
@@ -189,6 +198,7 @@ def analyze(
     watermark_now = int(top) if top is not None else 0
     as_of = params.as_of or str(engine.scalar("SELECT max(occurred_at) FROM events") or "1970-01-01 00:00:00")
     watermark, old_fp, old_as_of = _state(engine)
+    has_voc = _has_voc(engine)
     reason = (
         "requested"
         if full
@@ -203,7 +213,10 @@ def analyze(
         engine.execute("""CREATE OR REPLACE TEMP TABLE _jscope AS SELECT DISTINCT customer_key FROM event_customer
                           WHERE customer_key IS NOT NULL""")
     else:
-        engine.execute(_affected_sql(int(watermark or 0)))
+        last_run = engine.scalar(
+            "SELECT CAST(updated_at AS VARCHAR) FROM stage_state WHERE stage = ?", [STAGE]
+        )
+        engine.execute(_affected_sql(int(watermark or 0), str(last_run) if has_voc and last_run else None))
         reason = "incremental"
     engine.execute(features.ambiguous_sql())
     if not full:
@@ -215,7 +228,7 @@ def analyze(
         derive.build(engine, params)
         if progress:
             progress("friction", 0.85)
-        friction.detect(engine, params, has_voc=_has_voc(engine))
+        friction.detect(engine, params, has_voc=has_voc)
         _write(engine, full)
     if progress:
         progress("as of", 0.95)
@@ -226,7 +239,7 @@ def analyze(
         engine.execute(_outcome_sql(params, as_of))
         engine.execute(_effort_sql())
     engine.execute(
-        "INSERT OR REPLACE INTO stage_state VALUES (?, ?, now()::TIMESTAMP)", [STAGE, watermark_now]
+        "INSERT OR REPLACE INTO stage_state VALUES (?, ?, CAST(now() AS TIMESTAMP))", [STAGE, watermark_now]
     )
     engine.execute("INSERT OR REPLACE INTO meta VALUES ('journeys:params', ?)", [fp])
     engine.execute("INSERT OR REPLACE INTO meta VALUES ('journeys:as_of', ?)", [as_of])
