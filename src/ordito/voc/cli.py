@@ -268,3 +268,47 @@ def infer_cmd(as_json: AsJson = False) -> None:
             f"INFERRED for {i['episodes']:,} unanswered episodes: {i['satisfied_share']:.1%} "
             f"(95% {i['ci95'][0]:.1%}-{i['ci95'][1]:.1%})"
         )
+
+
+@app.command("drivers")
+def drivers_cmd(
+    top: Annotated[int, typer.Option("--top", help="How many drivers to list.")] = 15,
+    as_json: AsJson = False,
+) -> None:
+    """Which frictions, topics and departments drive detractors and lapses: "fix this first" (needs
+    `ordito analyze`)."""
+    from dataclasses import asdict
+
+    from .drivers import run
+
+    cli = _cli()
+    with cli._errors():
+        ws = cli._open(read_only=True)
+        try:
+            res = run(ws.engine)
+        finally:
+            ws.close()
+        if as_json:
+            _dump(asdict(res))
+            return
+        cli.console.print(
+            f"{res.customers:,} customers with a service episode; {res.respondents:,} NPS respondents; "
+            f"{res.lapse_base:,} in the lapse base"
+        )
+        t = Table(
+            "#", "driver", "exposed", "NPS pts if removed (95%)", "lapse change", "revenue kept/yr (EUR, 95%)"
+        )
+        for d in res.drivers[:top]:
+            g, gi = d["nps_gain_if_removed"], d["nps_gain_if_removed_ci95"]
+            r, ri = d["revenue_kept_per_year_eur"], d["revenue_kept_per_year_eur_ci95"]
+            t.add_row(
+                str(d["rank"]),
+                d["driver"],
+                f"{d['customers_exposed']:,}",
+                f"{g:+.1f} ({gi[0]:+.1f} to {gi[1]:+.1f})",
+                f"{d['lapse_probability_change']:+.3f}",
+                f"{r:,.0f} ({ri[0]:,.0f} to {ri[1]:,.0f})",
+            )
+        cli.console.print(t)
+        for note in res.notes:
+            cli.console.print(f"note: {note}")
