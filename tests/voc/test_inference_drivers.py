@@ -6,7 +6,6 @@ and moves nothing. Ground truth is only read to score."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
