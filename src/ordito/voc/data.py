@@ -8,7 +8,7 @@ set has a language, labels 0 negative, 1 neutral, 2 positive (binary sets: 0 and
 * ``en-tweeteval``: English tweets. The set ships no training text, so its ``val`` split is divided by a
   fixed hash of the text: 80% train, 20% dev. Its ``test`` split is the test.
 * ``en-uci-sentences``: English review sentences, binary, no split of its own: a sentence is in the test
-  split when ``int(md5(sentence)) % 10 < 3`` (30%, fixed, order-independent), else in train.
+  split when ``int(md5(sentence.strip())) % 10 < 3`` (30%, fixed, order-independent), else in train.
 
 To add a language, add a folder with ``{train,val,test}_{text,labels}.txt`` (one text per line, labels
 0/1/2) and an entry in ``DATASETS`` (or pass ``extra`` to :func:`load`), then ``ordito voc train``.
@@ -106,7 +106,8 @@ def load_one(spec: Spec, root: Path) -> Dataset:
                 if not line.strip():
                     continue
                 text, label = line.rsplit("\t", 1)
-                (test if _bucket(text) < 3 else train).add(text.strip(), 2 * int(label))
+                text = text.strip()
+                (test if _bucket(text) < 3 else train).add(text, 2 * int(label))
     else:
         raise ConfigError(f"unknown layout {spec.layout!r}")
     for s in (train, dev, test):

@@ -11,7 +11,7 @@ Steps:
 3. per language, the weight of the embedding head in the blend (0 to 1 by 0.1) on its dev split;
 4. refit every head on train + dev with the chosen values; measure on every test split.
 
-Embeddings of the data sets are cached in ``<model folder>/emb`` (keyed by the texts' hash), so training
+Embeddings of the data sets are cached in ``ordito.voc.model_dir() / "emb"`` (keyed by the texts' hash), so training
 again costs seconds, not minutes.
 """
 
@@ -155,7 +155,7 @@ def train(
 
     # 2. embedding head over every language, C on the mean dev macro-F1
     e5_head: Softmax | None = None
-    cache = out / "emb"
+    cache = model_dir() / "emb"  # shared by every output folder: keyed by the texts, not the model
     if use_e5:
         tr_e = np.vstack([embed_cached(d.train.texts, cache, say) for d in sets])
         tr_y = np.array(_cat([d.train.labels for d in sets]))
