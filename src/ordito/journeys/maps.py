@@ -143,9 +143,9 @@ pairs AS (
     return f"""{_coded(spec)},{_steps(partitioned)},{pairs},{_edges_tail(cases)}"""
 
 
-def _edges_tail(cases: bool) -> str:
+def _edges_tail(cases: bool, cases_expr: str = "count(DISTINCT cid)") -> str:
     """From ``pairs`` (cid, src, dst, seconds) and ``activity_codes``: the edges of the graph."""
-    n_cases = "count(DISTINCT cid) AS cases," if cases else "CAST(NULL AS BIGINT) AS cases,"
+    n_cases = f"{cases_expr} AS cases," if cases else "CAST(NULL AS BIGINT) AS cases,"
     return f"""
 follows AS (
     -- each event with its predecessor (NULL: the case starts here)
@@ -438,12 +438,14 @@ def prepared_dfg_sql(prefix: str, *, cases: bool = True) -> str:
     """The edges of dfg_sql, read from a prepared log (``<prefix>_steps``, ``<prefix>_activities``)."""
     return f"""
 WITH activity_codes AS (SELECT activity, aid FROM {prefix}_activities),
-pairs AS (SELECT cid, prev_aid AS src, aid AS dst, seconds FROM {prefix}_steps),{_edges_tail(cases)}"""
+pairs AS (SELECT cid, prev_aid AS src, aid AS dst, seconds, new_edge FROM {prefix}_steps),{
+        _edges_tail(cases, "count(CASE WHEN new_edge = 1 THEN 1 END)")
+    }"""
 
 
 def prepared_nodes_sql(prefix: str) -> str:
     return f"""
-SELECT a.activity AS activity, count(*) AS events, count(DISTINCT s.cid) AS cases
+SELECT a.activity AS activity, count(*) AS events, count(CASE WHEN s.new_activity = 1 THEN 1 END) AS cases
 FROM {prefix}_steps AS s
 JOIN {prefix}_activities AS a ON a.aid = s.aid
 GROUP BY a.activity
@@ -480,7 +482,8 @@ def prepare(
     """Materialise a log's coded steps in the workspace, once, so that maps and variants of that log are
     read from it (a scan and a GROUP BY) instead of sorting every event again.
 
-    Tables ``<prefix>_cases``, ``_activities``, ``_steps`` (cid, pos, aid, prev_aid, seconds, timestamp),
+    Tables ``<prefix>_cases``, ``_activities``, ``_steps`` (cid, pos, aid, prev_aid, seconds, timestamp,
+    new_edge and new_activity: 1 where the edge or activity first occurs in its case),
     ``_traces`` (cid, events, h1, h2, seconds) and ``_meta`` (fingerprint, spec, built_at). The maps use
     them only while the fingerprint (last event seq; for customers and episodes also a hash of their
     table) still matches: new events, a resolve or an analyze make them stale, and the maps fall back to
@@ -517,6 +520,17 @@ def prepare(
         SELECT cid, row_number() {w} AS pos, aid, lag(aid) {w} AS prev_aid,
                date_diff('second', lag(timestamp) {w}, timestamp) AS seconds, timestamp
         FROM coded"""
+    )
+    # the first time an edge and an activity occur in their case: cases per edge and per activity
+    # become conditional counts instead of COUNT(DISTINCT) over every event
+    engine.execute(
+        f"""CREATE OR REPLACE TABLE {p}_steps AS
+        SELECT *,
+            CASE WHEN row_number() OVER (PARTITION BY cid, prev_aid, aid ORDER BY pos) = 1 THEN 1 ELSE 0 END
+                AS new_edge,
+            CASE WHEN row_number() OVER (PARTITION BY cid, aid ORDER BY pos) = 1 THEN 1 ELSE 0 END
+                AS new_activity
+        FROM {p}_steps"""
     )
     longest = engine.scalar(f"SELECT max(pos) FROM {p}_steps")
     _register_weights(engine, int(longest or 1))
