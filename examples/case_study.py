@@ -1,6 +1,6 @@
 """The figures of a process-log case study (docs/case-studies/), from a workspace that holds one log.
 
-    python examples/case_study.py WORKSPACE [--case thread] [--json]
+    python examples/case_study.py WORKSPACE [--case thread] [--activity type]
 
 Everything comes from ordito's public API: the journey maps at activity and department level
 (ordito.journeys.maps), the event log (ordito.journeys.log) and, when `ordito analyze` has run, the
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections import Counter
 from typing import Any
 
@@ -22,10 +23,10 @@ from ordito.journeys import maps
 from ordito.journeys.log import event_log
 
 
-def figures(ws: ordito.Workspace, case: str = "thread") -> dict[str, Any]:
+def figures(ws: ordito.Workspace, case: str = "thread", activity: str = "type") -> dict[str, Any]:
     eng = ws.engine
     out: dict[str, Any] = {}
-    m = maps.dfg(eng, case, "activity")
+    m = maps.dfg(eng, case, "activity", activity)
     span = eng.one("SELECT min(occurred_at), max(occurred_at) FROM events")
     out["size"] = {
         "cases": m.cases,
@@ -34,7 +35,7 @@ def figures(ws: ordito.Workspace, case: str = "thread") -> dict[str, Any]:
         "from": str(span[0]) if span else None,
         "to": str(span[1]) if span else None,
     }
-    v = maps.variants(eng, case, "activity", top=None)
+    v = maps.variants(eng, case, "activity", activity, top=None)
     covered, k80 = 0, 0
     for x in v.items:
         covered += x.cases
@@ -54,7 +55,7 @@ def figures(ws: ordito.Workspace, case: str = "thread") -> dict[str, Any]:
         key=lambda e: -(e["total_seconds"] or 0),
     )[:8]
 
-    log = event_log(eng, case, "activity").to_pandas()
+    log = event_log(eng, case, "activity", activity).to_pandas()
     per_case = log.groupby("case_id")["activity"].apply(list)
     rework_cases = 0
     repeated: Counter[str] = Counter()
@@ -109,9 +110,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("workspace")
     ap.add_argument("--case", default="thread")
+    ap.add_argument("--activity", default="type", help="type, or property:NAME")
     args = ap.parse_args()
     with ordito.Workspace(args.workspace, read_only=True) as ws:
-        print(json.dumps(figures(ws, args.case), indent=1, default=str))
+        sys.stdout.write(json.dumps(figures(ws, args.case, args.activity), indent=1, default=str) + "\n")
 
 
 if __name__ == "__main__":
