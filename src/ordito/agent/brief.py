@@ -612,12 +612,14 @@ def build(
             elif tr:
                 outcome = lab["transferred"].format(dept=tr[-1])
         who = " → ".join(depts) + (f" ({', '.join(agents)})" if agents else "")
-        text = f"{_day(first_ev['occurred_at'])} · {first_ev['channel']} · {who}" + (
-            f": {outcome}" if outcome else ""
-        )
+        head = " · ".join(x for x in (_day(first_ev["occurred_at"]), first_ev["channel"], who) if x)
+        text = head + (f": {outcome}" if outcome else "")
         # a contact is something the customer started (a call, a chat, an e-mail, a visit); a ticket is not
         is_contact = first_ev["source"] != "crm" and any(
-            e["direction"] == "inbound" or e["channel"] in ("voice", "store") for e in evs
+            e["direction"] == "inbound"
+            or (e["direction"] is None and e["channel"] in CUSTOMER_CHANNELS)
+            or e["channel"] in ("voice", "store")
+            for e in evs
         )
         b.tried.append(
             Line(

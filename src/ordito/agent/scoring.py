@@ -122,3 +122,83 @@ def _persons(eng: DuckDBEngine, gt: Path) -> dict[int, str]:
             WHERE r.person_id IS NOT NULL"""
     )
     return {int(s): str(p) for s, p in rows}
+
+
+def episode_queries(eng: DuckDBEngine, ground_truth: Path | str, episode_ids: set[str]) -> dict[str, str]:
+    """The customer's own words in each episode (its first two contacts that say something), as the agent
+    app would query the knowledge base with them. Ground truth only says which records are the episode's."""
+    path = (Path(ground_truth) / "records.parquet").as_posix().replace("'", "''")
+    eng.execute("CREATE OR REPLACE TEMP TABLE _kq_eps (episode_id VARCHAR)")
+    eng.register("_kq_in", pa.table({"episode_id": sorted(episode_ids)}))
+    try:
+        eng.execute("INSERT INTO _kq_eps SELECT * FROM _kq_in")
+    finally:
+        eng.unregister("_kq_in")
+    rows = eng.records(
+        f"""SELECT r.episode_id, e.seq, e.occurred_at, e.source, e.channel, e.type, e.direction, e.text,
+                   e.properties::VARCHAR AS properties
+            FROM read_parquet('{path}') r JOIN _kq_eps k USING (episode_id)
+            JOIN events e ON e.source = r.source AND e.source_key = r.source_key
+            WHERE e.text IS NOT NULL ORDER BY r.episode_id, e.occurred_at, e.seq"""
+    )
+    said: dict[str, list[str]] = {}
+    for r in rows:
+        who = bf.author(r)
+        if who == "customer" or (
+            who == "note" and r["type"] in ("ticket_opened", "call_ended", "call_transferred", "service_desk")
+        ):
+            from .extract import statements
+
+            parts = said.setdefault(r["episode_id"], [])
+            if len(parts) < 2:
+                s = " ".join(statements(r["text"]))
+                if s:
+                    parts.append(s)
+    return {ep: " ".join(p) for ep, p in said.items() if p}
+
+
+def score_knowledge(
+    eng: DuckDBEngine, kb: Any, company: Path | str, k: int = 3, per_intent: int | None = None
+) -> dict[str, Any]:
+    """recall@k of the knowledge base on the demo's labelled need -> article pairs
+    (``knowledge_base/ground_truth/labels.csv``): the share of needs whose article is among the first k suggested.
+    ``per_intent``: score only the first N labelled episodes of each intent (by episode id)."""
+    from .extract import language_of
+
+    company = Path(company)
+    with (company / "knowledge_base" / "ground_truth" / "labels.csv").open(
+        encoding="utf-8", newline=""
+    ) as fh:
+        labels = {r["episode_id"]: r for r in csv.DictReader(fh)}
+    if per_intent is not None:
+        taken: Counter[str] = Counter()
+        kept = {}
+        for ep in sorted(labels):
+            if taken[labels[ep]["intent"]] < per_intent:
+                taken[labels[ep]["intent"]] += 1
+                kept[ep] = labels[ep]
+        labels = kept
+    queries = episode_queries(eng, company / "ground_truth", set(labels))
+    hits = 0
+    by_intent: Counter[str] = Counter()
+    by_intent_hit: Counter[str] = Counter()
+    misses: list[dict[str, Any]] = []
+    for ep, q in queries.items():
+        lab = labels[ep]
+        got = [h["article_id"].split("/", 1)[-1] for h in kb.suggest(q, language_of([q]), k)]
+        by_intent[lab["intent"]] += 1
+        if lab["topic"] in got:
+            hits += 1
+            by_intent_hit[lab["intent"]] += 1
+        elif len(misses) < 30:
+            misses.append({"episode_id": ep, "topic": lab["topic"], "query": q, "got": got})
+    n = len(queries)
+    return {
+        "labelled": len(labels),
+        "queried": n,
+        f"recall_at_{k}": hits / n if n else 0.0,
+        "by_intent": {
+            i: {"n": by_intent[i], "recall": by_intent_hit[i] / by_intent[i]} for i in sorted(by_intent)
+        },
+        "misses": misses,
+    }

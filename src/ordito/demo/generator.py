@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .clock import PERIOD
+from .kb import write_knowledge_base
 from .lanes import GC_THRESHOLDS, LANES, ChunkOut, LaneEnd, lane_worker, run_lane
 from .silos import SILOS
 from .truth import TruthFiles, write_manifest
@@ -55,6 +56,7 @@ def generate(
             addresses only; ``demo/fuzzy.py``); the other files stay byte-identical.
     """
     res = _generate(Path(out_dir), customers, seed, progress)
+    write_knowledge_base(res.out_dir)  # knowledge_base/: help articles (it, en) + need -> article labels
     if fuzzy:
         from .fuzzy import add_fuzzy_silos
 
