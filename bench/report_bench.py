@@ -30,17 +30,17 @@ def main() -> None:
         episodes = int(ws.sql("SELECT count(*) FROM episodes")[0][0])
         runs = []
         for _ in range(args.runs):
-            p = sections.workspace_period(ws.engine, None, None)
-            assert p is not None
-            per: dict[str, float] = {}
             t0 = time.perf_counter()
+            sc = sections.make_scope(ws.engine)
+            assert sc is not None
+            per: dict[str, float] = {}
             out = []
-            for fn in sections.SECTIONS:
+            for sid in sections.BY_ID:
                 t = time.perf_counter()
-                out.append(fn(ws.engine, p))
-                per[fn.__name__] = round(time.perf_counter() - t, 2)
+                out.append(sections.build_section(ws.engine, sc, sid))
+                per[sid] = round(time.perf_counter() - t, 2)
             t = time.perf_counter()
-            html = render_html({"period": p.label(), "generated_at": "", "sections": out})
+            html = render_html({"period": sc.period.label(), "generated_at": "", "sections": out})
             with TemporaryDirectory() as d:
                 (Path(d) / "r.html").write_text(html, encoding="utf-8")
             per["render"] = round(time.perf_counter() - t, 2)

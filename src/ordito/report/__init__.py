@@ -19,9 +19,10 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..store.base import Engine
+from .filters import Filters
 from .sections import build
 
-__all__ = ["build", "render_html", "write_pdf", "write_report"]
+__all__ = ["Filters", "build", "render_html", "write_pdf", "write_report"]
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
@@ -71,16 +72,18 @@ def write_report(
     until: dt.date | None = None,
     pdf: bool = False,
     workspace: str = "",
+    filters: Filters | None = None,
 ) -> dict[str, Any]:
     """Build the report, write ``out`` (HTML) and, with ``pdf``, ``out`` with a .pdf suffix beside it.
 
+    ``filters`` narrows it as the analyst pages do (channel, department, need, segment; docs/REPORT.md).
     Returns ``{"html": path, "pdf": path or None, "sections": {id: available}}``.
     """
     path = Path(out)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ConfigError(f"{path}: the report is an HTML file; give a name ending in .html")
     path.parent.mkdir(parents=True, exist_ok=True)
-    report = build(engine, since, until)
+    report = build(engine, since, until, filters)
     tmp = path.with_suffix(path.suffix + ".part")
     tmp.write_text(render_html(report, workspace=workspace), encoding="utf-8")
     tmp.replace(path)

@@ -68,6 +68,7 @@ def bar(
     colors: list[str] | None = None,
     horizontal: bool = False,
     text: list[str] | None = None,
+    customdata: list[str] | None = None,
 ) -> dict[str, Any]:
     trace: dict[str, Any] = {"type": "bar", "hovertemplate": "%{y}: %{x}<extra></extra>"}
     if horizontal:
@@ -79,6 +80,8 @@ def bar(
     if text:
         trace["text"] = text
         trace["textposition"] = "auto"
+    if customdata:
+        trace["customdata"] = customdata
     layout = _layout(title, x, y)
     if horizontal:
         layout["yaxis"]["autorange"] = "reversed"
@@ -86,20 +89,28 @@ def bar(
 
 
 def stacked_lines(
-    title: str, series: dict[str, tuple[list[Any], list[float]]], *, x: str, y: str, colors: dict[str, str]
+    title: str,
+    series: dict[str, tuple[list[Any], list[float]]],
+    *,
+    x: str,
+    y: str,
+    colors: dict[str, str],
+    customdata: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    data = [
-        {
+    data = []
+    for name, (xs, ys) in series.items():
+        trace: dict[str, Any] = {
             "type": "scatter",
             "mode": "lines+markers",
             "name": name,
             "x": xs,
             "y": ys,
             "line": {"color": colors.get(name, "#555"), "width": 2},
-            "marker": {"size": 4},
+            "marker": {"size": 6},
         }
-        for name, (xs, ys) in series.items()
-    ]
+        if customdata and name in customdata:
+            trace["customdata"] = customdata[name]
+        data.append(trace)
     return {"data": data, "layout": _layout(title, x, y)}
 
 
@@ -114,6 +125,7 @@ def heatmap(
     colorbar: str,
     scale: str = SEQUENTIAL,
     text: list[list[str]] | None = None,
+    customdata: list[list[str]] | None = None,
 ) -> dict[str, Any]:
     trace: dict[str, Any] = {
         "type": "heatmap",
@@ -131,6 +143,8 @@ def heatmap(
     if text is not None:
         trace["text"] = text
         trace["texttemplate"] = "%{text}"
+    if customdata is not None:
+        trace["customdata"] = customdata
     layout = _layout(title, x, y)
     layout["yaxis"]["autorange"] = "reversed"
     layout["height"] = max(300, 28 * len(rows) + 140)
@@ -140,7 +154,7 @@ def heatmap(
 def sankey(title: str, nodes: list[dict[str, Any]], links: list[dict[str, Any]]) -> dict[str, Any]:
     labels = [f"{n['channel']} ({n['step']})" for n in nodes]
     colors = [channel_color(n["channel"]) for n in nodes]
-    trace = {
+    trace: dict[str, Any] = {
         "type": "sankey",
         "arrangement": "snap",
         "node": {"label": labels, "color": colors, "pad": 12, "thickness": 14},
@@ -152,6 +166,8 @@ def sankey(title: str, nodes: list[dict[str, Any]], links: list[dict[str, Any]])
             "hovertemplate": "%{source.label} → %{target.label}: %{value} episodes<extra></extra>",
         },
     }
+    if any("customdata" in lk for lk in links):
+        trace["link"]["customdata"] = [lk.get("customdata", "") for lk in links]
     layout = _layout(title)
     layout["height"] = 460
     return {"data": [trace], "layout": layout}
@@ -166,9 +182,11 @@ def grouped_bars(
     y: str,
     colors: list[str],
     suffix: str = "",
+    customdata: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    data = [
-        {
+    data = []
+    for i, (name, values) in enumerate(series.items()):
+        trace: dict[str, Any] = {
             "type": "bar",
             "name": name,
             "x": categories,
@@ -176,8 +194,9 @@ def grouped_bars(
             "marker": {"color": colors[i % len(colors)]},
             "hovertemplate": f"{name}<br>%{{x}}: %{{y}}{suffix}<extra></extra>",
         }
-        for i, (name, values) in enumerate(series.items())
-    ]
+        if customdata and name in customdata:
+            trace["customdata"] = customdata[name]
+        data.append(trace)
     layout = _layout(title, x, y)
     layout["barmode"] = "group"
     layout["margin"]["b"] = 120

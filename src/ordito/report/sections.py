@@ -1,10 +1,17 @@
 """The report's sections: each reads the workspace and returns what it shows, with its period and base.
 
+The report (``ordito report``) and the analyst pages (``ordito serve``, /analytics) share these builders;
+the pages pass filters through a :class:`~ordito.report.filters.Scope` (docs/REPORT.md says what each
+filter means for each view).
+
 A section is a dict: ``id``, ``title``, ``period`` (the dates its numbers cover), ``base`` (what they are
-counted over), ``available`` (False with a ``note`` saying which stage to run when its tables are empty),
-``kpis`` (headline figures: label, value, detail), ``figures`` (Plotly specs, see charts.py) and
-``tables`` (``{"title", "columns", "rows"}``). Nothing is estimated here that the stages did not compute;
-an observed gap is labelled as observed, never as an effect.
+counted over), ``filters`` (the filters applied, "" for none), ``available`` (False with a ``note``
+saying which stage to run when its tables are empty), ``kpis`` (headline figures: label, value, detail,
+``drill``), ``figures`` (Plotly specs, see charts.py; a trace's ``customdata`` holds the drill-down of
+each point) and ``tables`` (``{"title", "columns", "rows", "drill"}``, ``drill`` a matrix like ``rows``
+of drill-downs or None). A drill-down is a dict of query parameters naming the episodes behind a number
+(:mod:`ordito.report.drill`). Nothing is estimated here that the stages did not compute; an observed gap
+is labelled as observed, never as an effect.
 """
 
 from __future__ import annotations
@@ -12,30 +19,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from ..store.base import Engine
+from ..store.sqlutil import lit
 from . import charts
+from .filters import NO_DEPARTMENT, Filters, Period, RestrictedEngine, Scope
+from .flows import handover_pairs_sql, paths_sql, steps_sql
+
+__all__ = ["SECTIONS", "Period", "Scope", "build", "has_rows", "make_scope", "workspace_period"]
 
 Section = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Period:
-    since: dt.datetime
-    until: dt.datetime  # exclusive
-
-    def sql(self, col: str) -> str:
-        """A filter on ``col`` (TIMESTAMP) for the period, with literal bounds (portable)."""
-        return (
-            f"{col} >= TIMESTAMP '{self.since:%Y-%m-%d %H:%M:%S}' "
-            f"AND {col} < TIMESTAMP '{self.until:%Y-%m-%d %H:%M:%S}'"
-        )
-
-    def label(self) -> str:
-        last = self.until - dt.timedelta(seconds=1)
-        return f"{self.since:%Y-%m-%d} to {last:%Y-%m-%d}"
+Drill = dict[str, str]
 
 
 def workspace_period(engine: Engine, since: dt.date | None, until: dt.date | None) -> Period | None:
@@ -52,6 +49,21 @@ def workspace_period(engine: Engine, since: dt.date | None, until: dt.date | Non
     return Period(start, end)
 
 
+def make_scope(engine: Engine, filters: Filters | None = None) -> Scope | None:
+    """The scope of ``filters`` on this workspace (None: no events). A segment filter registers its
+    members on ``engine`` (:func:`ordito.report.segments.register_members`)."""
+    f = filters or Filters()
+    p = workspace_period(engine, f.since, f.until)
+    if p is None:
+        return None
+    table = None
+    if f.segment:
+        from .segments import register_members, segmentation
+
+        table = register_members(engine, segmentation(engine), f.segment)
+    return Scope(p, f, table)
+
+
 def has_rows(engine: Engine, table: str) -> bool:
     exists = engine.scalar(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = 'main'",
@@ -60,12 +72,13 @@ def has_rows(engine: Engine, table: str) -> bool:
     return bool(exists) and bool(engine.scalar(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1) t"))
 
 
-def _section(sid: str, title: str, period: Period, base: str) -> Section:
+def _section(sid: str, title: str, sc: Scope, base: str) -> Section:
     return {
         "id": sid,
         "title": title,
-        "period": period.label(),
+        "period": sc.period.label(),
         "base": base,
+        "filters": "",
         "available": True,
         "note": "",
         "kpis": [],
@@ -88,22 +101,35 @@ def _n(x: Any) -> str:
     return "n/a" if x is None else f"{int(x):,}"
 
 
+def drill(kind: str, **params: Any) -> Drill:
+    """A drill-down: ``{"drill": kind, ...}`` (values as strings; None left out)."""
+    d = {"drill": kind}
+    d.update({k: str(v) for k, v in params.items() if v is not None})
+    return d
+
+
+def _custom(d: Drill) -> str:
+    """A drill-down as a query string, for a Plotly point's ``customdata``."""
+    return urlencode(d)
+
+
 # --- 1. executive summary -----------------------------------------------------------------------------
 
 
-def summary(engine: Engine, p: Period) -> Section:
-    s = _section("summary", "Executive summary", p, "events that happened in the period")
+def summary(engine: Engine, sc: Scope) -> Section:
+    s = _section("summary", "Executive summary", sc, "events that happened in the period")
     ev = engine.records(f"""
         SELECT count(*) AS events, count(DISTINCT e.source) AS sources, count(ec.customer_key) AS attributed,
                count(DISTINCT ec.customer_key) AS customers
-        FROM events e LEFT JOIN event_customer ec ON ec.seq = e.seq WHERE {p.sql("e.occurred_at")}""")[0]
+        FROM events e LEFT JOIN event_customer ec ON ec.seq = e.seq
+        WHERE {sc.events("e", customer="ec.customer_key")}""")[0]
     if not ev["events"]:
-        return _missing(s, "No events in the period.")
+        return _missing(s, "No events in the period with these filters.")
     conn = engine.records(f"""
         WITH per AS (
             SELECT ec.customer_key, count(DISTINCT e.source) AS silos, count(DISTINCT e.channel) AS channels
             FROM event_customer ec JOIN events e ON e.seq = ec.seq
-            WHERE ec.customer_key IS NOT NULL AND {p.sql("ec.occurred_at")}
+            WHERE ec.customer_key IS NOT NULL AND {sc.events("e", customer="ec.customer_key")}
             GROUP BY ec.customer_key)
         SELECT count(*) AS customers, avg(CASE WHEN silos >= 2 THEN 1.0 ELSE 0.0 END) AS multi_silo,
                avg(CASE WHEN channels >= 2 THEN 1.0 ELSE 0.0 END) AS multi_channel
@@ -131,32 +157,35 @@ def summary(engine: Engine, p: Period) -> Section:
             SELECT count(*) AS episodes,
                    avg(CASE WHEN n_contacts >= 2 THEN 1.0 ELSE 0.0 END) AS multi_contact,
                    count(CASE WHEN n_contacts >= 2 THEN 1 END) AS n_multi
-            FROM episodes WHERE {p.sql("started_at")}""")[0]
+            FROM episodes e WHERE {sc.episodes("e")}""")[0]
         s["kpis"].append(
             {
                 "label": "Episodes (needs)",
                 "value": _n(ep["episodes"]),
                 "detail": f"{_pct(ep['multi_contact'])} needed 2+ contacts",
+                "drill": drill("episodes"),
             }
         )
-        if has_rows(engine, "friction") and ep["n_multi"]:
+        if ep["episodes"] and has_rows(engine, "friction") and ep["n_multi"]:
             rep = engine.scalar(f"""
                 SELECT count(DISTINCT f.episode_id) FROM friction f JOIN episodes e ON e.episode_id = f.episode_id
-                WHERE f.kind = 'info_asked_twice' AND e.n_contacts >= 2 AND {p.sql("e.started_at")}""")
+                WHERE f.kind = 'info_asked_twice' AND e.n_contacts >= 2 AND {sc.episodes("e")}""")
             s["kpis"].append(
                 {
                     "label": "Repeat-yourself rate",
                     "value": _pct((rep or 0) / ep["n_multi"]),
-                    "detail": f"of {_n(ep['n_multi'])} episodes with 2+ contacts, the customer re-stated "
-                    "information already given",
+                    "detail": f"{_n(rep)} of {_n(ep['n_multi'])} episodes with 2+ contacts: the customer "
+                    "re-stated information already given",
+                    "drill": drill("repeat_yourself"),
                 }
             )
+        if ep["episodes"] and has_rows(engine, "friction"):
             top = engine.records(f"""
                 SELECT f.kind, count(*) AS frictions, count(DISTINCT f.episode_id) AS episodes
-                FROM friction f JOIN episodes e ON e.episode_id = f.episode_id WHERE {p.sql("e.started_at")}
+                FROM friction f JOIN episodes e ON e.episode_id = f.episode_id WHERE {sc.episodes("e")}
                 GROUP BY f.kind ORDER BY episodes DESC, f.kind""")
-            gaps = _friction_nps_gap(engine, p)
-            rows = []
+            gaps = _friction_nps_gap(engine, sc)
+            rows, links = [], []
             for r in top:
                 g = gaps.get(r["kind"])
                 rows.append(
@@ -168,6 +197,7 @@ def summary(engine: Engine, p: Period) -> Section:
                         "n/a" if g is None else f"{g['gap']:+.1f} (n={g['n_with']:,} / {g['n_without']:,})",
                     ]
                 )
+                links.append([None, None, drill("episode_friction", fkind=r["kind"]), None, None])
             s["tables"].append(
                 {
                     "title": "Top frictions (episodes that started in the period)",
@@ -179,10 +209,11 @@ def summary(engine: Engine, p: Period) -> Section:
                         "NPS with minus without (observed, not causal)",
                     ],
                     "rows": rows,
+                    "drill": links,
                 }
             )
     if has_rows(engine, "surveys"):
-        nps = _nps(engine, p)
+        nps = _nps(engine, sc)
         if nps.get("n"):
             s["kpis"].append(
                 {
@@ -195,17 +226,17 @@ def summary(engine: Engine, p: Period) -> Section:
     return s
 
 
-def _nps(engine: Engine, p: Period, where: str = "") -> dict[str, Any]:
+def _nps(engine: Engine, sc: Scope, where: str = "") -> dict[str, Any]:
     from ..voc.metrics import nps_figures
 
     r = engine.records(f"""
         SELECT count(*) AS n, count(CASE WHEN nps_class = 'promoter' THEN 1 END) AS promoters,
                count(CASE WHEN nps_class = 'detractor' THEN 1 END) AS detractors
-        FROM surveys WHERE kind = 'nps' AND {p.sql("answered_at")} {where}""")[0]
+        FROM surveys s WHERE s.kind = 'nps' AND {sc.surveys("s")} {where}""")[0]
     return nps_figures(int(r["n"]), int(r["promoters"]), int(r["detractors"]))
 
 
-def _friction_nps_gap(engine: Engine, p: Period) -> dict[str, dict[str, Any]]:
+def _friction_nps_gap(engine: Engine, sc: Scope) -> dict[str, dict[str, Any]]:
     """NPS of answered episodes with each friction minus NPS of answered episodes without it (observed)."""
     if not has_rows(engine, "surveys"):
         return {}
@@ -214,7 +245,7 @@ def _friction_nps_gap(engine: Engine, p: Period) -> dict[str, dict[str, Any]]:
             SELECT ee.episode_id, max(CASE s.nps_class WHEN 'promoter' THEN 100 WHEN 'detractor' THEN -100
                                       ELSE 0 END) AS v
             FROM surveys s JOIN episode_events ee ON ee.seq = coalesce(s.context_seq, s.seq)
-            WHERE s.kind = 'nps' AND {p.sql("s.answered_at")} GROUP BY ee.episode_id),
+            WHERE s.kind = 'nps' AND {sc.surveys("s")} GROUP BY ee.episode_id),
         kinds AS (SELECT DISTINCT kind FROM friction),
         flags AS (
             SELECT k.kind, a.episode_id, a.v,
@@ -233,67 +264,61 @@ def _friction_nps_gap(engine: Engine, p: Period) -> dict[str, dict[str, Any]]:
 # --- 2. journey map and Sankey --------------------------------------------------------------------
 
 
-def journey_map(engine: Engine, p: Period) -> Section:
+def journey_map(engine: Engine, sc: Scope) -> Section:
     s = _section(
         "journey-map",
         "Journey map: who hands over to whom",
-        p,
-        "every episode in the workspace (directly-follows steps between departments, channels and activities)",
+        sc,
+        "episodes that started in the period (consecutive events with a department, and channel steps)",
     )
     if not has_rows(engine, "episodes"):
         return _missing(s, "No episodes yet: run `ordito analyze`.")
-    from ..journeys.maps import dfg
-
-    m = dfg(engine, "episode", "department")
-    follows = m.follows()
-    labels = sorted({a for a, _ in follows} | {b for _, b in follows})
-    if labels:
-        z: list[list[float | None]] = [[follows.get((a, b)) for b in labels] for a in labels]
+    edges = engine.records(f"""
+        SELECT source, target, count(*) AS frequency, count(DISTINCT episode_id) AS cases,
+               avg(seconds) AS mean_seconds
+        FROM ({handover_pairs_sql(sc)}) AS h GROUP BY source, target""")
+    cases = engine.scalar(f"SELECT count(DISTINCT episode_id) FROM ({handover_pairs_sql(sc)}) AS h")
+    if edges:
+        labels = sorted({e["source"] for e in edges} | {e["target"] for e in edges})
+        cell = {(e["source"], e["target"]): e for e in edges}
+        z: list[list[float | None]] = [
+            [cell[(a, b)]["frequency"] if (a, b) in cell else None for b in labels] for a in labels
+        ]
+        custom = [
+            [_custom(drill("handover", src=a, dst=b)) if (a, b) in cell else "" for b in labels]
+            for a in labels
+        ]
         s["figures"].append(
             charts.heatmap(
-                f"Directly-follows between departments ({m.cases:,} episodes)",
+                f"Directly-follows between departments ({cases or 0:,} episodes with a handover)",
                 labels,
                 labels,
                 z,
-                x="next step",
-                y="step",
+                x="next department",
+                y="department",
                 colorbar="times",
+                customdata=custom,
             )
         )
-        edges = sorted(
-            (
-                e
-                for e in m.edges
-                if e["source"] is not None and e["target"] is not None and e["source"] != e["target"]
-            ),
-            key=lambda e: -e["frequency"],
+        top = sorted(
+            (e for e in edges if e["source"] != e["target"]), key=lambda e: (-e["frequency"], e["source"])
         )[:15]
         s["tables"].append(
             {
                 "title": "Biggest handovers between departments",
                 "columns": ["from", "to", "times", "episodes", "mean time between"],
                 "rows": [
-                    [
-                        e["source"],
-                        e["target"],
-                        _n(e["frequency"]),
-                        _n(e.get("cases")),
-                        _dur(e.get("mean_seconds")),
-                    ]
-                    for e in edges
+                    [e["source"], e["target"], _n(e["frequency"]), _n(e["cases"]), _dur(e["mean_seconds"])]
+                    for e in top
+                ],
+                "drill": [
+                    [None, None, None, drill("handover", src=e["source"], dst=e["target"]), None] for e in top
                 ],
             }
         )
-    paths = engine.records("""
-        WITH ev AS (
-            SELECT ee.episode_id, e.channel, e.occurred_at, e.seq,
-                   lag(e.channel) OVER (PARTITION BY ee.episode_id ORDER BY e.occurred_at, e.seq) AS prev
-            FROM episode_events ee JOIN events e ON e.seq = ee.seq),
-        steps AS (SELECT episode_id, channel, occurred_at, seq FROM ev WHERE prev IS NULL OR prev <> channel),
-        paths AS (
-            SELECT episode_id, string_agg(channel, ' → ' ORDER BY occurred_at, seq) AS path, count(*) AS n
-            FROM steps GROUP BY episode_id)
-        SELECT path, count(*) AS episodes, sum(count(*)) OVER () AS total FROM paths WHERE n >= 2
+    paths = engine.records(f"""
+        SELECT path, count(*) AS episodes, sum(count(*)) OVER () AS total
+        FROM ({paths_sql(sc)}) AS p WHERE n >= 2
         GROUP BY path ORDER BY episodes DESC, path LIMIT 12""")
     if paths:
         total = int(paths[0]["total"])
@@ -303,8 +328,11 @@ def journey_map(engine: Engine, p: Period) -> Section:
                 "consecutive events on one channel are one step)",
                 "columns": ["path", "episodes", "share of those episodes"],
                 "rows": [[r["path"], _n(r["episodes"]), _pct(r["episodes"] / total)] for r in paths],
+                "drill": [[None, drill("path", path=r["path"]), None] for r in paths],
             }
         )
+    if not edges and not paths:
+        return _missing(s, "No handovers or channel changes in the episodes of the period.")
     return s
 
 
@@ -318,44 +346,88 @@ def _dur(seconds: float | None) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
-def channel_sankey(engine: Engine, p: Period) -> Section:
+SANKEY_STEPS = 5
+
+
+def channel_sankey(engine: Engine, sc: Scope) -> Section:
     s = _section(
         "sankey",
         "Channel transitions inside episodes",
-        p,
-        "every episode in the workspace, its first five channel steps",
+        sc,
+        f"episodes that started in the period, their first {SANKEY_STEPS} channel steps",
     )
     if not has_rows(engine, "episodes"):
         return _missing(s, "No episodes yet: run `ordito analyze`.")
-    from ..journeys.maps import sankey
+    rows = engine.records(f"""
+        WITH st AS ({steps_sql(sc, SANKEY_STEPS + 1)})
+        SELECT a.step, a.channel AS source, b.channel AS target, count(*) AS cases
+        FROM st AS a LEFT JOIN st AS b ON b.episode_id = a.episode_id AND b.step = a.step + 1
+        WHERE a.step <= {SANKEY_STEPS}
+        GROUP BY a.step, a.channel, b.channel
+        ORDER BY a.step, cases DESC, source, target NULLS LAST""")
+    if not any(r["target"] is not None for r in rows):
+        return _missing(s, "No channel transitions in the episodes of the period.")
+    index: dict[tuple[int, str], int] = {}
+    nodes: list[dict[str, Any]] = []
 
-    data = sankey(engine, "episode", max_steps=5)
-    if not data.get("links"):
-        return _missing(s, "No channel transitions.")
-    s["figures"].append(charts.sankey("Where customers go next, step by step", data["nodes"], data["links"]))
+    def node(step: int, channel: str) -> int:
+        if (step, channel) not in index:
+            index[(step, channel)] = len(nodes)
+            nodes.append({"step": step, "channel": channel})
+        return index[(step, channel)]
+
+    links = []
+    for r in rows:
+        a = node(r["step"], r["source"])
+        b = node(r["step"] + 1, r["target"] if r["target"] is not None else "(end)")
+        d = drill("sankey", step=r["step"], src=r["source"], dst=r["target"] or "(end)")
+        links.append({"source": a, "target": b, "cases": r["cases"], "customdata": _custom(d)})
+    s["base"] = (
+        f"{sum(r['cases'] for r in rows if r['step'] == 1):,} episodes that started in the period, "
+        f"their first {SANKEY_STEPS} channel steps"
+    )
+    s["figures"].append(charts.sankey("Where customers go next, step by step", nodes, links))
     return s
 
 
 # --- 3. friction heat map and KPIs ------------------------------------------------------------------
 
 
-def friction_heatmap(engine: Engine, p: Period) -> Section:
-    s = _section("friction", "Friction by department and kind", p, "frictions detected in the period")
+def friction_heatmap(engine: Engine, sc: Scope) -> Section:
+    s = _section("friction", "Friction by department and kind", sc, "frictions detected in the period")
     if not has_rows(engine, "friction"):
         return _missing(s, "No frictions yet: run `ordito analyze`.")
     rows = engine.records(f"""
-        SELECT coalesce(department, '(no department)') AS department, kind, count(*) AS n
-        FROM friction WHERE {p.sql("occurred_at")} GROUP BY 1, 2""")
+        SELECT f.department, f.kind, count(*) AS n, count(DISTINCT f.episode_id) AS episodes
+        FROM friction f WHERE {sc.frictions("f")} GROUP BY 1, 2""")
     if not rows:
-        return _missing(s, "No frictions in the period.")
+        return _missing(s, "No frictions in the period with these filters.")
+    for r in rows:
+        r["label"] = r["department"] or "(no department)"
     depts = sorted(
-        {r["department"] for r in rows}, key=lambda d: -sum(r["n"] for r in rows if r["department"] == d)
+        {r["label"] for r in rows}, key=lambda d: (-sum(r["n"] for r in rows if r["label"] == d), d)
     )
-    kinds = sorted({r["kind"] for r in rows}, key=lambda k: -sum(r["n"] for r in rows if r["kind"] == k))
-    cell = {(r["department"], r["kind"]): r["n"] for r in rows}
-    z: list[list[float | None]] = [[cell.get((d, k)) for k in kinds] for d in depts]
+    kinds = sorted({r["kind"] for r in rows}, key=lambda k: (-sum(r["n"] for r in rows if r["kind"] == k), k))
+    cell = {(r["label"], r["kind"]): r for r in rows}
+    dept_value = {r["label"]: r["department"] or NO_DEPARTMENT for r in rows}
+    z: list[list[float | None]] = [
+        [cell[(d, k)]["n"] if (d, k) in cell else None for k in kinds] for d in depts
+    ]
+    custom = [
+        [_custom(drill("friction", fkind=k, fdept=dept_value[d])) if (d, k) in cell else "" for k in kinds]
+        for d in depts
+    ]
     total = sum(r["n"] for r in rows)
+    episodes = engine.scalar(f"SELECT count(DISTINCT f.episode_id) FROM friction f WHERE {sc.frictions('f')}")
     s["base"] = f"{total:,} frictions detected in the period"
+    s["kpis"].append(
+        {
+            "label": "Frictions",
+            "value": _n(total),
+            "detail": f"in {_n(episodes)} episodes",
+            "drill": drill("friction"),
+        }
+    )
     s["figures"].append(
         charts.heatmap(
             "Frictions by department (rows) and kind (columns)",
@@ -366,23 +438,28 @@ def friction_heatmap(engine: Engine, p: Period) -> Section:
             y="department",
             colorbar="frictions",
             text=[[("" if v is None else f"{int(v):,}") for v in row] for row in z],
+            customdata=custom,
         )
     )
     return s
 
 
-_KPI_COLUMNS = [
+#: (key of ordito.journeys.kpis.kpis, column title, format)
+KPI_COLUMNS = [
     ("contacts", "contacts", "n"),
-    ("episodes", "episodes", "n"),
+    ("episodes", "episodes (needs)", "n"),
     ("fcr", "first-contact resolution", "pct"),
     ("repeat_contact_rate", "repeat-contact rate", "pct"),
     ("transfer_rate", "transfer rate", "pct"),
-    ("containment", "self-service containment", "pct"),
-    ("leakage", "digital-to-assisted leakage", "pct"),
-    ("mean_wait_seconds", "mean wait", "dur"),
-    ("mean_handle_seconds", "mean handling", "dur"),
-    ("median_resolution_hours", "median time to resolution (h)", "f1"),
-    ("mean_effort", "customer effort", "f1"),
+    ("unanswered_rate", "unanswered", "pct"),
+    ("service_level", "service level", "pct"),
+    ("voice_wait_seconds", "mean wait, voice", "dur"),
+    ("chat_wait_seconds", "mean wait, chat", "dur"),
+    ("avg_handle_seconds", "mean handling", "dur"),
+    ("self_service_containment", "self-service containment", "pct"),
+    ("digital_to_assisted_leakage", "digital-to-assisted leakage", "pct"),
+    ("avg_hours_to_resolution", "mean hours to resolution", "f1"),
+    ("avg_effort", "customer effort", "f1"),
     ("own_view_resolution", "resolution, the department's own view", "pct"),
     ("lived_resolution", "resolution, as the customer lived it", "pct"),
     ("resolution_gap", "gap (own view minus lived)", "pp"),
@@ -403,35 +480,57 @@ def _fmt(v: Any, how: str) -> str:
     return f"{float(v):.1f}"
 
 
-def kpi_table(engine: Engine, p: Period) -> Section:
+def scoped_engine(engine: Engine, sc: Scope) -> Engine:
+    """``engine`` with the journeys tables read through the scope's episodes (for ordito.journeys.kpis)."""
+    ids = f"episode_id IN ({sc.episode_ids()})"
+    return RestrictedEngine(
+        engine, {"episodes": ids, "episode_contacts": ids, "episode_events": ids, "friction": ids}
+    )
+
+
+def kpi_table(engine: Engine, sc: Scope) -> Section:
     s = _section(
         "kpis",
         "KPIs per team next to end to end",
-        p,
-        "every contact and episode in the workspace (docs/JOURNEYS.md defines each KPI)",
+        sc,
+        "the contacts and needs of the episodes that started in the period (docs/JOURNEYS.md defines "
+        "each KPI; contacts by the team that took them, needs by the team of their first contact)",
     )
     if not has_rows(engine, "episodes"):
         return _missing(s, "No episodes yet: run `ordito analyze`.")
     from ..journeys.kpis import kpis
 
-    overall = kpis(engine, "overall")
-    by_dept = kpis(engine, "department")
-    present = [c for c in _KPI_COLUMNS if any(c[0] in r for r in overall + by_dept)]
-    rows = []
+    scoped = scoped_engine(engine, sc)
+    overall = [r for r in kpis(scoped, "overall") if r.get("contacts") or r.get("episodes")]
+    by_dept = kpis(scoped, "department")
+    if not overall and not by_dept:
+        return _missing(s, "No contacts or service needs in the episodes of the period.")
+    present = [c for c in KPI_COLUMNS if any(r.get(c[0]) is not None for r in overall + by_dept)]
+    rows, links = [], []
+
+    def row_links(team: str) -> list[Drill | None]:
+        out: list[Drill | None] = [None]
+        for k, _, _ in present:
+            out.append(drill("kpi", team=team, measure=k) if k in ("contacts", "episodes") else None)
+        return out
+
     for r in by_dept:
         rows.append([str(r.get("key"))] + [_fmt(r.get(k), how) for k, _, how in present])
+        links.append(row_links(str(r.get("key"))))
     for r in overall:
         rows.append(["end to end (all departments)"] + [_fmt(r.get(k), how) for k, _, how in present])
+        links.append(row_links("all"))
     s["tables"].append(
         {
             "title": "Per department, and end to end",
             "columns": ["team"] + [c[1] for c in present],
             "rows": rows,
+            "drill": links,
         }
     )
     gaps = [(str(r["key"]), r["resolution_gap"]) for r in by_dept if r.get("resolution_gap") is not None]
     if gaps:
-        gaps.sort(key=lambda g: -g[1])
+        gaps.sort(key=lambda g: (-g[1], g[0]))
         s["figures"].append(
             charts.bar(
                 "Resolution a department credits itself with, minus what its customers lived end to end",
@@ -440,6 +539,7 @@ def kpi_table(engine: Engine, p: Period) -> Section:
                 x="percentage points",
                 y="department",
                 horizontal=True,
+                customdata=[_custom(drill("kpi", team=g[0], measure="contacts")) for g in gaps],
             )
         )
     return s
@@ -448,60 +548,68 @@ def kpi_table(engine: Engine, p: Period) -> Section:
 # --- 4. voice of the customer ------------------------------------------------------------------------
 
 
-def sentiment_topics(engine: Engine, p: Period) -> Section:
-    s = _section("voc", "Sentiment and topics over time", p, "texts written by customers in the period")
+def sentiment_topics(engine: Engine, sc: Scope) -> Section:
+    s = _section("voc", "Sentiment and topics over time", sc, "texts written by customers in the period")
     if not has_rows(engine, "voc"):
         return _missing(s, "No analysed texts yet: run `ordito analyze` (voice-of-the-customer stage).")
+    where = f"v.author = 'customer' AND {sc.events('e')}"
     rows = engine.records(f"""
         SELECT CAST(date_trunc('month', e.occurred_at) AS DATE) AS month, e.channel,
                count(*) AS texts, avg(CASE WHEN v.sentiment = 'negative' THEN 1.0 ELSE 0.0 END) AS negative
         FROM voc v JOIN events e ON e.seq = v.seq
-        WHERE v.author = 'customer' AND {p.sql("e.occurred_at")}
+        WHERE {where}
         GROUP BY 1, 2 ORDER BY 1, 2""")
     if not rows:
-        return _missing(s, "No customer texts in the period.")
+        return _missing(s, "No customer texts in the period with these filters.")
     texts = sum(r["texts"] for r in rows)
     s["base"] = f"{texts:,} texts written by customers in the period"
     series: dict[str, tuple[list[Any], list[float]]] = {}
+    custom: dict[str, list[str]] = {}
     for ch in sorted({r["channel"] for r in rows}):
         pts = [r for r in rows if r["channel"] == ch and r["texts"] >= 5]
         if pts:
             series[ch] = ([str(r["month"]) for r in pts], [round(100 * r["negative"], 1) for r in pts])
-    s["figures"].append(
-        charts.stacked_lines(
-            "Share of negative texts by channel and month (months with 5+ texts)",
-            series,
-            x="month",
-            y="% negative",
-            colors=charts.CHANNEL_COLORS,
+            custom[ch] = [
+                _custom(drill("texts", tchannel=ch, month=str(r["month"]), sentiment="negative")) for r in pts
+            ]
+    if series:
+        s["figures"].append(
+            charts.stacked_lines(
+                "Share of negative texts by channel and month (months with 5+ texts)",
+                series,
+                x="month",
+                y="% negative",
+                colors=charts.CHANNEL_COLORS,
+                customdata=custom,
+            )
         )
-    )
     if has_rows(engine, "voc_topics"):
         trows = engine.records(f"""
             SELECT t.topic_id, coalesce(min(l.label), t.topic_id) AS label, count(*) AS texts,
                    avg(CASE WHEN v.sentiment = 'negative' THEN 1.0 ELSE 0.0 END) AS negative
             FROM voc_topics t JOIN voc v ON v.seq = t.seq JOIN events e ON e.seq = t.seq
             LEFT JOIN topic_labels l ON l.topic_id = t.topic_id AND l.language = 'en'
-            WHERE v.author = 'customer' AND {p.sql("e.occurred_at")}
-            GROUP BY t.topic_id ORDER BY texts DESC LIMIT 12""")
+            WHERE {where}
+            GROUP BY t.topic_id ORDER BY texts DESC, t.topic_id LIMIT 12""")
         if trows:
             s["figures"].append(
                 charts.bar(
-                    "Topics customers write about (texts), coloured by share negative",
+                    "Topics customers write about (texts), with the share negative",
                     [r["label"] for r in trows],
                     [r["texts"] for r in trows],
                     x="texts",
                     y="topic",
                     horizontal=True,
                     text=[_pct(r["negative"], 0) + " negative" for r in trows],
+                    customdata=[_custom(drill("topic", topic=r["topic_id"])) for r in trows],
                 )
             )
             top = [r["topic_id"] for r in trows[:6]]
-            marks = ", ".join(f"'{t}'" for t in top)
+            marks = ", ".join(lit(t) for t in top)
             mrows = engine.records(f"""
                 SELECT CAST(date_trunc('month', e.occurred_at) AS DATE) AS month, t.topic_id, count(*) AS texts
                 FROM voc_topics t JOIN voc v ON v.seq = t.seq JOIN events e ON e.seq = t.seq
-                WHERE v.author = 'customer' AND t.topic_id IN ({marks}) AND {p.sql("e.occurred_at")}
+                WHERE {where} AND t.topic_id IN ({marks})
                 GROUP BY 1, 2 ORDER BY 1""")
             labels = {r["topic_id"]: r["label"] for r in trows}
             palette = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9"]
@@ -519,15 +627,14 @@ def sentiment_topics(engine: Engine, p: Period) -> Section:
                 )
             )
     if has_rows(engine, "surveys"):
-        nps_rows = []
-        for ch in [
-            r[0]
-            for r in engine.execute(
-                f"SELECT DISTINCT channel FROM surveys WHERE kind = 'nps' AND {p.sql('answered_at')} ORDER BY 1"
-            )
-        ]:
-            where = "AND channel IS NULL" if ch is None else f"AND channel = '{ch}'"
-            f = _nps(engine, p, where)
+        nps_rows, links = [], []
+        channels = engine.execute(
+            f"SELECT DISTINCT s.channel FROM surveys s WHERE s.kind = 'nps' AND {sc.surveys('s')} "
+            "ORDER BY 1 NULLS LAST"
+        )
+        for (ch,) in channels:
+            where_ch = "AND s.channel IS NULL" if ch is None else f"AND s.channel = {lit(ch)}"
+            f = _nps(engine, sc, where_ch)
             if f.get("n"):
                 nps_rows.append(
                     [
@@ -537,12 +644,14 @@ def sentiment_topics(engine: Engine, p: Period) -> Section:
                         _n(f["n"]),
                     ]
                 )
+                links.append([None, None, None, drill("nps", nchannel=ch or NO_DEPARTMENT)])
         if nps_rows:
             s["tables"].append(
                 {
                     "title": "NPS by the channel of the contact surveyed (95% confidence interval)",
                     "columns": ["channel", "NPS", "95% CI", "answers"],
                     "rows": nps_rows,
+                    "drill": links,
                 }
             )
     return s
@@ -550,49 +659,79 @@ def sentiment_topics(engine: Engine, p: Period) -> Section:
 
 # --- 5. funnels per need ----------------------------------------------------------------------------
 
+#: stage -> (label, condition on an ``episodes`` row aliased ``{a}``)
+FUNNEL_STAGES = {
+    "started": ("episodes started", "TRUE"),
+    "ended": ("ended (not open)", "{a}.outcome <> 'open'"),
+    "done": ("resolved or converted", "{a}.outcome IN ('resolved', 'converted')"),
+    "smooth": (
+        "… and without any friction",
+        "{a}.outcome IN ('resolved', 'converted') AND {a}.n_frictions = 0",
+    ),
+}
 
-def funnels(engine: Engine, p: Period) -> Section:
-    s = _section("funnels", "Funnels per need", p, "episodes that started in the period")
+
+def funnels(engine: Engine, sc: Scope) -> Section:
+    s = _section("funnels", "Funnels per need", sc, "episodes that started in the period")
     if not has_rows(engine, "episodes"):
         return _missing(s, "No episodes yet: run `ordito analyze`.")
+    counts = ",\n".join(
+        f"count(CASE WHEN {cond.format(a='e')} THEN 1 END) AS {k}" for k, (_, cond) in FUNNEL_STAGES.items()
+    )
     rows = engine.records(f"""
-        SELECT e.intent, count(*) AS episodes,
-               count(CASE WHEN e.outcome <> 'open' THEN 1 END) AS ended,
-               count(CASE WHEN e.outcome IN ('resolved', 'converted') THEN 1 END) AS done,
-               count(CASE WHEN e.outcome IN ('resolved', 'converted') AND e.n_frictions = 0 THEN 1 END) AS smooth
-        FROM episodes e WHERE {p.sql("e.started_at")}
-        GROUP BY e.intent ORDER BY episodes DESC""")
+        SELECT e.intent, {counts}
+        FROM episodes e WHERE {sc.episodes("e")}
+        GROUP BY e.intent ORDER BY started DESC, e.intent""")
     if not rows:
-        return _missing(s, "No episodes in the period.")
-    s["base"] = f"{sum(r['episodes'] for r in rows):,} episodes that started in the period"
+        return _missing(s, "No episodes in the period with these filters.")
+    s["base"] = f"{sum(r['started'] for r in rows):,} episodes that started in the period"
     top = rows[:10]
     series = {
-        "ended (not open)": [round(100 * r["ended"] / r["episodes"], 1) for r in top],
-        "resolved or converted": [round(100 * r["done"] / r["episodes"], 1) for r in top],
-        "… and without any friction": [round(100 * r["smooth"] / r["episodes"], 1) for r in top],
+        label: [round(100 * r[k] / r["started"], 1) for r in top]
+        for k, (label, _) in FUNNEL_STAGES.items()
+        if k != "started"
+    }
+    custom = {
+        label: [_custom(drill("funnel", fneed=r["intent"], stage=k)) for r in top]
+        for k, (label, _) in FUNNEL_STAGES.items()
+        if k != "started"
     }
     s["figures"].append(
         charts.grouped_bars(
             "How far episodes get, per need (10 largest needs; 100% = episodes started)",
-            [f"{r['intent']} ({r['episodes']:,})" for r in top],
+            [f"{r['intent']} ({r['started']:,})" for r in top],
             series,
             x="need (episodes)",
             y="% of episodes",
             colors=["#9ECAE1", "#4292C6", "#08519C"],
             suffix="%",
+            customdata=custom,
         )
     )
     s["tables"].append(
         {
             "title": "Per need",
-            "columns": ["need", "episodes", "resolved or converted", "without friction"],
+            "columns": [
+                "need",
+                "episodes",
+                "ended",
+                "resolved or converted",
+                "without friction",
+                "share resolved",
+            ],
             "rows": [
                 [
                     r["intent"],
-                    _n(r["episodes"]),
-                    _pct(r["done"] / r["episodes"]),
-                    _pct(r["smooth"] / r["episodes"]),
+                    _n(r["started"]),
+                    _n(r["ended"]),
+                    _n(r["done"]),
+                    _n(r["smooth"]),
+                    _pct(r["done"] / r["started"]),
                 ]
+                for r in rows
+            ],
+            "drill": [
+                [None] + [drill("funnel", fneed=r["intent"], stage=k) for k in FUNNEL_STAGES] + [None]
                 for r in rows
             ],
         }
@@ -603,12 +742,17 @@ def funnels(engine: Engine, p: Period) -> Section:
 # --- 6. data quality ----------------------------------------------------------------------------------
 
 
-def data_quality(engine: Engine, p: Period) -> Section:
+def data_quality(engine: Engine, sc: Scope) -> Section:
     from ..analytics import overview
 
     s = _section(
-        "quality", "Data quality and identity", p, "every ingest run and identifier in the workspace"
+        "quality",
+        "Data quality and identity",
+        sc,
+        "every ingest run and identifier in the workspace (not filtered: quarantined records have no "
+        "customer, need or reliable date)",
     )
+    s["period"] = "all time"
     o = overview(engine)
     runs = engine.records("""
         SELECT source, sum(rows_in) AS rows_in, sum(events_new) AS events, sum(duplicates) AS duplicates,
@@ -635,7 +779,7 @@ def data_quality(engine: Engine, p: Period) -> Section:
         agg: dict[str, int] = defaultdict(int)
         for r in q:
             agg[r["reason"]] += int(r["records"])
-        top = sorted(agg.items(), key=lambda kv: -kv[1])[:12]
+        top = sorted(agg.items(), key=lambda kv: (-kv[1], kv[0]))[:12]
         s["figures"].append(
             charts.bar(
                 "Why records were quarantined (all sources)",
@@ -667,7 +811,7 @@ def data_quality(engine: Engine, p: Period) -> Section:
         }
     ]
     merges = engine.records(
-        "SELECT action, count(*) AS n FROM identity_changes GROUP BY action ORDER BY n DESC"
+        "SELECT action, count(*) AS n FROM identity_changes GROUP BY action ORDER BY n DESC, action"
     )
     if merges:
         s["kpis"].append(
@@ -680,7 +824,9 @@ def data_quality(engine: Engine, p: Period) -> Section:
     return s
 
 
-SECTIONS = (
+SectionBuilder = Callable[[Engine, Scope], Section]
+
+SECTIONS: tuple[SectionBuilder, ...] = (
     summary,
     journey_map,
     channel_sankey,
@@ -690,18 +836,58 @@ SECTIONS = (
     funnels,
     data_quality,
 )
+#: section id -> builder
+BY_ID: dict[str, SectionBuilder] = {
+    "summary": summary,
+    "journey-map": journey_map,
+    "sankey": channel_sankey,
+    "friction": friction_heatmap,
+    "kpis": kpi_table,
+    "voc": sentiment_topics,
+    "funnels": funnels,
+    "quality": data_quality,
+}
+#: sections that ignore every filter but the period (or all of them)
+UNFILTERED = {"quality"}
 
 
-def build(engine: Engine, since: dt.date | None = None, until: dt.date | None = None) -> dict[str, Any]:
-    """Every section of the report, in order, with the period and when it was generated."""
-    p = workspace_period(engine, since, until)
+def build_section(
+    engine: Engine, sc: Scope, sid: str, segment_labels: dict[str, str] | None = None
+) -> Section:
+    """One section by id, with the filters it applied stated."""
+    sec = BY_ID[sid](engine, sc)
+    if sid not in UNFILTERED:
+        sec["filters"] = sc.filters.describe(segment_labels)
+    return sec
+
+
+def build(
+    engine: Engine,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    filters: Filters | None = None,
+) -> dict[str, Any]:
+    """Every section of the report, in order, with the period and when it was generated.
+
+    ``since``/``until`` are shorthands for the period of ``filters``.
+    """
+    f = filters or Filters()
+    if since or until:
+        f = Filters(since or f.since, until or f.until, f.channel, f.department, f.need, f.segment)
+    sc = make_scope(engine, f)
     generated = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    if p is None:
-        return {"period": None, "generated_at": generated.isoformat(), "sections": []}
+    if sc is None:
+        return {"period": None, "generated_at": generated.isoformat(), "filters": "", "sections": []}
+    labels = None
+    if f.segment:
+        from .segments import segmentation
+
+        labels = segmentation(engine).labels
     return {
-        "period": p.label(),
+        "period": sc.period.label(),
         "generated_at": generated.isoformat(),
-        "sections": [fn(engine, p) for fn in SECTIONS],
+        "filters": f.describe(labels),
+        "sections": [build_section(engine, sc, sid, labels) for sid in BY_ID],
     }
 
 
