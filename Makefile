@@ -31,6 +31,7 @@ demo: $(STAMP)
 	$(BIN)/ordito --workspace $(WS) score $(DEMO_DIR)/ground_truth
 	$(BIN)/ordito --workspace $(WS) report demo/report.html
 	$(BIN)/ordito --workspace $(WS) summary
+	$(BIN)/ordito --workspace $(WS) knowledge index $(DEMO_DIR)/knowledge_base
 	$(BIN)/ordito --workspace $(WS) serve --host $(HOST) --port $(PORT) --demo
 
 ## test: the default suite (under 15 minutes on 2 cores); lint and types first

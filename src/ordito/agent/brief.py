@@ -433,6 +433,17 @@ def _voc(eng: DuckDBEngine, seqs: list[int], lab: dict[str, str]) -> list[Line]:
     return [Line(text, [p[0] for p in pts], None, "trend", f"{last:+.2f}")]
 
 
+def _country_language(eng: DuckDBEngine, key: str) -> str:
+    """Nothing written: the language of the country of the customer's phone numbers (+39 Italian)."""
+    phones = eng.execute(
+        "SELECT i.value FROM identity_map m JOIN identifiers i USING (identifier_id) "
+        "WHERE m.customer_key = ? AND i.kind = 'phone'",
+        [key],
+    )
+    it = sum(1 for (v,) in phones if str(v).startswith("+39"))
+    return "it" if it and it * 2 >= len(phones) else "en"
+
+
 def build(
     eng: DuckDBEngine,
     customer_key: str,
@@ -473,7 +484,7 @@ def build(
     lang = language or ex.language_of([t for r, a, t in texts if a == "customer"]) or ex.language_of(own)
     if lang is None:
         langs = [r["language"] for r in rows if r.get("language") in LABELS]
-        lang = max(set(langs), key=langs.count) if langs else "en"
+        lang = max(set(langs), key=langs.count) if langs else _country_language(eng, key)
     lang = lang if lang in LABELS else "en"
     lab = LABELS[lang]
     b = Brief(
