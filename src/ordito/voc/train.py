@@ -87,7 +87,7 @@ def embed_cached(texts: Sequence[str], cache: Path, progress: Progress | None = 
     if f.exists():
         arr: np.ndarray = np.load(f)
         return arr
-    if progress:
+    if progress and texts:
         progress(f"embedding {len(texts)} texts (cached afterwards in {cache})")
     x = embed.embed(list(texts))
     cache.mkdir(parents=True, exist_ok=True)
