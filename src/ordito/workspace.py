@@ -183,7 +183,7 @@ class Workspace:
 
     def voc(self, *, full: bool = False, tier: str | None = None) -> Any:
         """Language, sentiment, emotion and topics of new texts, and new survey answers (``ordito.voc``).
-        ``tier``: auto (default), fast or accurate. Returns a ``voc.VocResult``."""
+        ``tier``: fast (default), auto or accurate. Returns a ``voc.VocResult``."""
         from .voc import run
 
         return run(self.engine, full=full, tier=tier)

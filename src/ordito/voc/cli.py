@@ -66,7 +66,7 @@ def run_cmd(
         bool, typer.Option("--full", help="Rebuild every row instead of the new events only.")
     ] = False,
     tier: Annotated[
-        str | None, typer.Option("--tier", help="auto (default), fast or accurate (ORDITO_VOC_TIER).")
+        str | None, typer.Option("--tier", help="fast (default), auto or accurate (ORDITO_VOC_TIER).")
     ] = None,
 ) -> None:
     """Analyse new texts (language, sentiment, emotion, topics) and survey answers."""

@@ -4,10 +4,15 @@ every survey answer becomes a row of ``surveys``. Incremental by ``seq`` (waterm
 
 Which sentiment tier answers is a setting (``ORDITO_VOC_TIER`` or the ``tier`` argument):
 
-* ``auto`` (default): the accurate tier for what customers write (``direction = 'inbound'``), the fast
-  tier for the brand's own texts (agents, bots, systems), which are many and rarely emotional;
-* ``fast``: the n-gram tier for everything (thousands of texts a second);
-* ``accurate``: the embedding blend for everything.
+* ``fast`` (default): the n-gram tier for everything (thousands of texts a second: what a stage that must
+  keep up with every message of a brand can afford on two cores);
+* ``auto``: the accurate tier for what customers write (``direction = 'inbound'``), the fast tier for the
+  brand's own texts (agents, bots, systems), which are many and rarely emotional (about 100 texts/s
+  overall on the demo company, docs/VOC.md);
+* ``accurate``: the embedding blend for everything (20-40 texts/s).
+
+The fast tier does not reach the accuracy of the accurate one (docs/VOC.md has both, per language): use
+``auto`` when the volume allows.
 
 The tier and the model of each row are in ``voc.model``.
 """
@@ -71,7 +76,7 @@ def nps_class(score: float) -> str:
 
 
 def _tier() -> str:
-    t = os.environ.get("ORDITO_VOC_TIER", "auto").strip().lower() or "auto"
+    t = os.environ.get("ORDITO_VOC_TIER", "fast").strip().lower() or "fast"
     if t not in TIERS:
         raise ConfigError(f"ORDITO_VOC_TIER has value {t!r}: expected one of {', '.join(TIERS)}")
     return t
