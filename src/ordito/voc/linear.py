@@ -40,20 +40,30 @@ class Softmax:
         n_classes: int,
         c: float = 1.0,
         sample_weight: np.ndarray | None = None,
+        allowed: np.ndarray | None = None,
         max_iter: int = 500,
     ) -> Softmax:
         """Fit on ``x`` (dense or sparse rows) and integer labels ``y``; ``c`` is the inverse L2 strength
-        (as scikit-learn's ``C``: the loss is summed over samples, the penalty is ``|W|^2 / 2c``)."""
+        (as scikit-learn's ``C``: the loss is summed over samples, the penalty is ``|W|^2 / 2c``).
+
+        ``allowed`` (samples x classes, bool) restricts a sample's softmax to the classes its data set
+        can tell apart: a sentence from a positive/negative set says nothing about "neutral", so its loss is
+        ``-log(p_y / (p_negative + p_positive))`` and it neither teaches nor penalises the neutral class.
+        """
         n, d = x.shape
         y_onehot = np.zeros((n, n_classes), dtype=np.float64)
         y_onehot[np.arange(n), y] = 1.0
         sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         xs = sparse.csr_matrix(x, dtype=np.float64) if sparse.issparse(x) else np.asarray(x, np.float64)
 
+        penalty = None if allowed is None else np.where(np.asarray(allowed, dtype=bool), 0.0, -1e9)
+
         def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
             w = theta[: d * n_classes].reshape(d, n_classes)
             b = theta[d * n_classes :]
             z = xs @ w + b
+            if penalty is not None:
+                z = z + penalty
             zmax = z.max(axis=1, keepdims=True)
             logsum = np.log(np.exp(z - zmax).sum(axis=1, keepdims=True)) + zmax
             ll = float((sw * ((z - logsum) * y_onehot).sum(axis=1)).sum())

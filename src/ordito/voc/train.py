@@ -72,6 +72,16 @@ def score(ds: Dataset, proba: np.ndarray) -> dict[str, float]:
     }
 
 
+def _allowed(sets: Sequence[Dataset], split: str) -> np.ndarray:
+    """Per sample, the classes its data set can tell apart (binary sets: negative and positive only).
+    ``split``: train, dev, or train+dev (the order the refit concatenates them in)."""
+    rows = []
+    for d in sets:
+        n = sum(len(getattr(d, part)) for part in split.split("+"))
+        rows.append(np.tile([True, not d.binary, True], (n, 1)))
+    return np.vstack(rows) if rows else np.zeros((0, 3), dtype=bool)
+
+
 def _balanced(y: np.ndarray) -> np.ndarray:
     counts = np.bincount(y, minlength=3).astype(float)
     present = counts > 0
@@ -142,7 +152,14 @@ def train(
         a, b = vec.transform(tr_x), vec.transform(dv_x)
         best: tuple[float, float, bool, np.ndarray] = (-1.0, 1.0, False, np.zeros((len(dv_x), 3)))
         for c, bal in [(c, bal) for c in C_FAST for bal in (False, True)] if len(dv_x) else [(1.0, False)]:
-            m = Softmax.fit(a, tr_y, n_classes=3, c=c, sample_weight=_balanced(tr_y) if bal else None)
+            m = Softmax.fit(
+                a,
+                tr_y,
+                n_classes=3,
+                c=c,
+                sample_weight=_balanced(tr_y) if bal else None,
+                allowed=_allowed(ds, "train"),
+            )
             p = m.predict_proba(b) if len(dv_x) else np.zeros((0, 3))
             f = macro_f1(dv_y, p.argmax(axis=1)) if len(dv_x) else 0.0
             say(f"fast {lang} C={c} balanced={bal}: dev macro-F1 {f:.3f}")
@@ -166,7 +183,14 @@ def train(
         best_e = (-1.0, 1.0, False)
         dev_e5p: dict[str, np.ndarray] = {}
         for c, bal in [(c, bal) for c in C_E5 for bal in (False, True)]:
-            m = Softmax.fit(tr_e, tr_y, n_classes=3, c=c, sample_weight=_balanced(tr_y) if bal else None)
+            m = Softmax.fit(
+                tr_e,
+                tr_y,
+                n_classes=3,
+                c=c,
+                sample_weight=_balanced(tr_y) if bal else None,
+                allowed=_allowed(sets, "train"),
+            )
             ps = {lang: m.predict_proba(dev_e[lang]) for lang in langs if len(dev_e[lang])}
             f = float(
                 np.mean(
@@ -212,6 +236,7 @@ def train(
                 n_classes=3,
                 c=chosen["c_fast"][lang],
                 sample_weight=_balanced(yl) if chosen["balanced_fast"][lang] else None,
+                allowed=_allowed(ds, "train+dev"),
             ),
         )
     if use_e5:
@@ -225,6 +250,7 @@ def train(
             n_classes=3,
             c=chosen["c_e5"],
             sample_weight=_balanced(ye) if chosen["balanced_e5"] else None,
+            allowed=_allowed(sets, "train+dev"),
         )
 
     meta: dict[str, Any] = {
