@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from ordito.agent import brief as bf
 from ordito.agent import extract as ex
 from ordito.agent.scoring import score_briefs
@@ -88,3 +90,28 @@ def test_brief_holds_what_customers_had_to_repeat(demo: Demo) -> None:
     assert s["foreign_facts"] == 0, s["foreign_examples"]
     for kind in ("order_number", "product", "problem"):
         assert s["by_kind"][kind]["recall"] >= 0.85, s["by_kind"]
+
+
+@pytest.mark.slow
+def test_with_episodes_the_brief_is_the_open_episode_and_still_holds_the_facts(demo: Demo) -> None:
+    """Once the journeys stage has run, the brief is scoped to the customer's open (else latest) episode."""
+    import shutil
+
+    from ordito.workspace import Workspace
+
+    path = demo.ws.path.with_name("with_episodes.duckdb")
+    demo.ws.engine.execute("CHECKPOINT")
+    shutil.copy(demo.ws.path, path)
+    ws = Workspace(path)
+    try:
+        ws.analyze()
+        key = ws.sql(
+            "SELECT customer_key FROM episodes WHERE n_contacts > 1 AND intent NOT IN ('browse', 'marketing') "
+            "ORDER BY outcome = 'open' DESC, customer_key LIMIT 1"
+        )[0][0]
+        b = bf.build(ws.engine, key)
+        assert b.scope == "episode" and b.episode is not None
+        s = score_briefs(ws.engine, demo.company / "ground_truth")
+        assert s["recall"] >= 0.9 and s["foreign_facts"] == 0, {k: v for k, v in s.items() if k != "misses"}
+    finally:
+        ws.close()

@@ -63,6 +63,6 @@ def test_suggestions_follow_the_customers_language(kb: kn.KnowledgeBase) -> None
 
 
 def test_recall_at_3_on_labelled_needs(demo: Demo, kb: kn.KnowledgeBase) -> None:
-    s = score_knowledge(demo.ws.engine, kb, demo.company, k=3, per_intent=20)
-    assert s["queried"] >= 80, s
+    s = score_knowledge(demo.ws.engine, kb, demo.company, k=3, per_intent=15)
+    assert s["queried"] >= 70, s
     assert s["recall_at_3"] >= 0.9, {k: v for k, v in s.items() if k != "misses"}

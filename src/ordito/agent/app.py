@@ -58,6 +58,9 @@ def install(
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(shell_router())
     app.include_router(views_router())
+    from ..analyst.routes import router as analyst_router  # the analyst pages (analytics.read)
+
+    app.include_router(analyst_router())
     for r in routers:
         app.include_router(r)
 

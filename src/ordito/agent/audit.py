@@ -46,6 +46,7 @@ class AuditLog:
         self.interval = interval
         self._pending: list[Entry] = []
         self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.written = 0
@@ -76,6 +77,11 @@ class AuditLog:
             self._pending.append(e)
 
     def flush(self) -> int:
+        """Write what is queued; returns when every entry recorded before the call is in the table."""
+        with self._flush_lock:  # a flush running in the thread finishes before this one reads the queue
+            return self._flush()
+
+    def _flush(self) -> int:
         with self._lock:
             batch, self._pending = self._pending, []
         if not batch:

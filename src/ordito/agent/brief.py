@@ -83,6 +83,10 @@ LABELS: dict[str, dict[str, str]] = {
         "ticket": "ticket {ticket}: {status}",
         "survey": "{kind} {score} (scale {lo}-{hi})",
         "order_status": "{order}: {status}",
+        "voc": "Sentiment of their messages {first:+.2f} → {last:+.2f} (−1…+1): {trend}, {n} messages",
+        "trend_down": "getting worse",
+        "trend_up": "improving",
+        "trend_flat": "steady",
     },
     "it": {
         "need": "Esigenza",
@@ -126,6 +130,10 @@ LABELS: dict[str, dict[str, str]] = {
         "ticket": "ticket {ticket}: {status}",
         "survey": "{kind} {score} (scala {lo}-{hi})",
         "order_status": "{order}: {status}",
+        "voc": "Sentiment dei suoi messaggi {first:+.2f} → {last:+.2f} (−1…+1): {trend}, {n} messaggi",
+        "trend_down": "in peggioramento",
+        "trend_up": "in miglioramento",
+        "trend_flat": "stabile",
     },
 }
 
@@ -262,7 +270,7 @@ def _episode_scope(
     cond, params = ("AND started_at < ?", [key, as_of]) if as_of else ("", [key])
     eps = eng.records(
         f"""SELECT episode_id, intent, started_at, ended_at, outcome, n_contacts, channels, departments
-            FROM episodes WHERE customer_key = ? AND intent <> 'browse' {cond}
+            FROM episodes WHERE customer_key = ? AND intent NOT IN ('browse', 'marketing') AND n_contacts > 0 {cond}
             ORDER BY (outcome = 'open') DESC, ended_at DESC LIMIT 1""",
         params,
     )
@@ -423,13 +431,14 @@ def _voc(eng: DuckDBEngine, seqs: list[int], lab: dict[str, str]) -> list[Line]:
     if "seq" not in cols or score is None:
         return []
     marks = ", ".join(str(int(s)) for s in seqs)
-    rows = eng.execute(f"SELECT v.seq, v.{score} FROM voc v WHERE v.seq IN ({marks}) ORDER BY v.seq")
+    who = "AND v.author = 'customer'" if "author" in cols else ""  # how the customer feels, not the agent
+    rows = eng.execute(f"SELECT v.seq, v.{score} FROM voc v WHERE v.seq IN ({marks}) {who} ORDER BY v.seq")
     pts = [(int(s), float(v)) for s, v in rows if isinstance(v, int | float)]
     if not pts:
         return []
     first, last = pts[0][1], pts[-1][1]
-    arrow = "↘" if last < first - 0.2 else "↗" if last > first + 0.2 else "→"
-    text = f"{arrow} {first:+.2f} → {last:+.2f} ({len(pts)})"
+    trend = "trend_down" if last < first - 0.2 else "trend_up" if last > first + 0.2 else "trend_flat"
+    text = lab["voc"].format(first=first, last=last, trend=lab[trend], n=len(pts))
     return [Line(text, [p[0] for p in pts], None, "trend", f"{last:+.2f}")]
 
 
