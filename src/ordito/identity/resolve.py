@@ -474,6 +474,21 @@ class Resolver:
             for g in kinds
         }
         edges = [x for x in edges if x.ga in groups and x.gb in groups]
+        # customers of the nodes before this run: a union they already made is kept (stable keys)
+        ids = sorted({x.a for x in edges} | {x.b for x in edges})
+        e.register("_fzk", pa.table({"id": pa.array(ids, pa.int64())}))
+        try:
+            keys: dict[int, str] = {
+                int(i): str(k)
+                for i, k in e.execute(
+                    "SELECT identifier_id, customer_key FROM identity_map WHERE identifier_id IN (SELECT id FROM _fzk)"
+                )
+            }
+        finally:
+            e.unregister("_fzk")
+        for x in edges:
+            ka = keys.get(x.a)
+            x.sticky = ka is not None and ka == keys.get(x.b)
         root, decisions = fu.merge(groups, edges, cannot)
         moved = {g: r for g, r in root.items() if g != r}
         if moved:
@@ -491,20 +506,6 @@ class Resolver:
             finally:
                 e.unregister("_fzm")
         # record the unions that join what was apart (new records, other customers) and every refusal
-        pairs = {(d.a, d.b) for d, _ in decisions}
-        keys: dict[int, str] = {}
-        if pairs:
-            ids = sorted({x for p in pairs for x in p})
-            e.register("_fzk", pa.table({"id": pa.array(ids, pa.int64())}))
-            try:
-                keys = {
-                    int(i): str(k)
-                    for i, k in e.execute(
-                        "SELECT identifier_id, customer_key FROM identity_map WHERE identifier_id IN (SELECT id FROM _fzk)"
-                    )
-                }
-            finally:
-                e.unregister("_fzk")
         changes: list[Change] = []
         for d, reason in decisions:
             ka, kb = keys.get(d.a), keys.get(d.b)

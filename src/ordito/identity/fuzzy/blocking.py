@@ -7,10 +7,10 @@ key holds few records:
 | key | from |
 |---|---|
 | ``n`` | each name token (2+ letters) + postcode |
-| ``c`` | each name token + city |
 | ``d`` | birth date + the initial of each name token |
 | ``a`` | house number (digits) + postcode |
 | ``s`` | birth date + house number |
+| ``c`` | each name token + city |
 | ``t``, ``u`` | street + city, street + postcode |
 | ``b`` | birth date + city |
 | ``f`` | the whole name (sorted tokens) |
@@ -25,7 +25,7 @@ that new records are matched against without recomputing the old ones.
 
 from __future__ import annotations
 
-DEFAULT_CAP = 60
+DEFAULT_CAP = 30
 
 
 def _k(expr: str) -> str:

@@ -10,6 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+import pyarrow as pa
+from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.process import cpdist
+
+from ...store.duckdb import DuckDBEngine
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -26,29 +33,59 @@ class Comparison:
 def _sim(x: str, y: str) -> str:
     """Token similarity: equal 1; an initial against a word starting with it 0.9; else Jaro-Winkler."""
     return (
-        f"CASE WHEN {x} = {y} THEN 1.0 WHEN length({x}) = 1 OR length({y}) = 1 THEN "
-        f"CASE WHEN {x}[1] = {y}[1] THEN 0.9 ELSE 0.0 END ELSE jaro_winkler_similarity({x}, {y}) END"
+        f"(CASE WHEN {x} IS NULL OR {y} IS NULL THEN NULL WHEN {x} = {y} THEN 1.0 "
+        f"WHEN length({x}) = 1 OR length({y}) = 1 THEN CASE WHEN {x}[1] = {y}[1] THEN 0.9 ELSE 0.0 END "
+        f"ELSE jaro_winkler_similarity({x}, {y}) END)"
     )
 
 
-def _me(a: str, b: str) -> str:
-    """Monge-Elkan: the mean, over the tokens of a, of the best similarity to a token of b."""
-    return (
-        f"list_avg(list_transform({a}, lambda x: list_max(list_transform({b}, lambda y: {_sim('x', 'y')}))))"
-    )
+def _tok(col: str, i: int) -> str:
+    return f"nullif(split_part({col}, ' ', {i}), '')"
 
 
 def name_features(a: str, b: str) -> dict[str, str]:
-    """Columns the name level is computed from (computed once per pair in an inner query)."""
-    ta, tb = f"string_split({a}, ' ')", f"string_split({b}, ' ')"
-    lr, rl = _me(ta, tb), _me(tb, ta)
-    return {
-        "nm_lr": lr,
-        "nm_rl": rl,
-        "nm_ini": f"(regexp_matches(' ' || {a} || ' ', ' [a-z] ') OR regexp_matches(' ' || {b} || ' ', ' [a-z] '))",
-        "nm_shared": f"len(list_intersect(list_filter({ta}, lambda t: length(t) > 1), {tb})) > 0",
-        "nm_n": f"least(len({ta}), len({tb}))",
+    """Token-by-token similarities of the first three (sorted) tokens of two names: s<i><j> compares token i
+    of ``a`` with token j of ``b``. Nine plain function calls per pair (no list lambdas: 10x cheaper)."""
+    # equal names need no grid (their level is 1): the CASE skips the work for them
+    out = {
+        f"s{i}{j}": f"(CASE WHEN {a} = {b} THEN NULL ELSE {_sim(_tok(a, i), _tok(b, j))} END)"
+        for i in (1, 2, 3)
+        for j in (1, 2, 3)
     }
+    out["nm_ini"] = (
+        f"(regexp_matches(' ' || {a} || ' ', ' [a-z] ') OR regexp_matches(' ' || {b} || ' ', ' [a-z] '))"
+    )
+    out["nm_na"] = f"least(3, length({a}) - length(replace({a}, ' ', '')) + 1)"
+    out["nm_nb"] = f"least(3, length({b}) - length(replace({b}, ' ', '')) + 1)"
+    return out
+
+
+def _me_sql() -> tuple[str, str]:
+    """Monge-Elkan both ways from the s<i><j> columns: mean over one side's tokens of the best match."""
+    rows = [f"coalesce(greatest(s{i}1, s{i}2, s{i}3), 0)" for i in (1, 2, 3)]
+    cols = [f"coalesce(greatest(s1{j}, s2{j}, s3{j}), 0)" for j in (1, 2, 3)]
+    lr = (
+        "("
+        + " + ".join(
+            f"CASE WHEN nm_na >= {i} THEN {r} ELSE 0 END" for i, r in zip((1, 2, 3), rows, strict=True)
+        )
+        + ") / nm_na"
+    )
+    rl = (
+        "("
+        + " + ".join(
+            f"CASE WHEN nm_nb >= {j} THEN {c} ELSE 0 END" for j, c in zip((1, 2, 3), cols, strict=True)
+        )
+        + ") / nm_nb"
+    )
+    return lr, rl
+
+
+_LR, _RL = _me_sql()
+# a token of one name equal to one of the other (a shared surname), counted on the 3x3 grid
+_SHARED = " OR ".join(
+    f"(s{i}{j} = 1.0 AND length(split_part(l_name_toks, ' ', {i})) > 1)" for i in (1, 2, 3) for j in (1, 2, 3)
+)
 
 
 NAME_LEVEL = """(CASE WHEN l_name_toks IS NULL OR r_name_toks IS NULL THEN 0
@@ -186,16 +223,136 @@ RECORD_COLUMNS = (
 )
 
 
+def name_levels(a: list[str | None], b: list[str | None]) -> np.ndarray:
+    """The name level of each (a[k], b[k]) pair of sorted-token names, vectorised with rapidfuzz.
+
+    Same rule as ``NAME_LEVEL``: exact (any order) 1; every token agreeing (Monge-Elkan both ways >= 0.92,
+    no initials) 2; with initials or small typos (>= 0.88) 3; one name holding the other 4; similar
+    (>= 0.8) 5; a shared token but the others differ 6; else 7; 0 when either is missing. Token
+    similarity: equal 1, an initial against a word starting with it 0.9, else Jaro-Winkler; the first
+    three tokens of each name count."""
+    n = len(a)
+    out = np.zeros(n, dtype=np.int8)
+    if n == 0:
+        return out
+    ta = [(x or "").split(" ") for x in a]
+    tb = [(y or "").split(" ") for y in b]
+    cols_a = [[t[i] if i < len(t) else "" for t in ta] for i in range(3)]
+    cols_b = [[t[i] if i < len(t) else "" for t in tb] for i in range(3)]
+    la = np.array([[len(x) for x in c] for c in cols_a])  # 3 x n
+    lb = np.array([[len(x) for x in c] for c in cols_b])
+    sim = np.full((3, 3, n), np.nan)
+    for i in range(3):
+        for j in range(3):
+            jw = cpdist(cols_a[i], cols_b[j], scorer=JaroWinkler.normalized_similarity, workers=-1)
+            first = np.array([x[:1] == y[:1] for x, y in zip(cols_a[i], cols_b[j], strict=True)])
+            eq = np.array([x == y for x, y in zip(cols_a[i], cols_b[j], strict=True)])
+            s_ij = np.where((la[i] == 1) | (lb[j] == 1), np.where(first, 0.9, 0.0), jw)
+            s_ij = np.where(eq, 1.0, s_ij)
+            s_ij = np.where((la[i] == 0) | (lb[j] == 0), np.nan, s_ij)
+            sim[i, j] = s_ij
+    with np.errstate(all="ignore"):
+        best_a = np.nanmax(np.where(np.isnan(sim), -1.0, sim), axis=1)  # 3 x n: best match of a's token i
+        best_b = np.nanmax(np.where(np.isnan(sim), -1.0, sim), axis=0)
+        na = (la > 0).sum(axis=0)
+        nb = (lb > 0).sum(axis=0)
+        lr = np.where(la > 0, np.maximum(best_a, 0), 0).sum(axis=0) / np.maximum(na, 1)
+        rl = np.where(lb > 0, np.maximum(best_b, 0), 0).sum(axis=0) / np.maximum(nb, 1)
+    lo, hi = np.minimum(lr, rl), np.maximum(lr, rl)
+    ini = (la == 1).any(axis=0) | (lb == 1).any(axis=0)
+    shared = np.zeros(n, dtype=bool)
+    for i in range(3):
+        for j in range(3):
+            shared |= (
+                (sim[i, j] == 1.0)
+                & (la[i] > 1)
+                & np.array([x == y for x, y in zip(cols_a[i], cols_b[j], strict=True)])
+            )
+    exact = np.array([x is not None and x == y and " " in x for x, y in zip(a, b, strict=True)])
+    missing = np.array([x is None or y is None for x, y in zip(a, b, strict=True)])
+    level = np.select(
+        [
+            missing,
+            exact,
+            (lo >= 0.92) & ~ini & (np.minimum(na, nb) > 1),
+            lo >= 0.88,
+            hi >= 0.97,
+            lo >= 0.8,
+            shared,
+        ],
+        [0, 1, 2, 3, 4, 5, 6],
+        default=7,
+    )
+    out[:] = level
+    return out
+
+
+def name_level_table(eng: DuckDBEngine, pairs: str, records: str, out: str) -> None:
+    """Temp table ``out`` (a, b, lv): the name level of every distinct pair of names among the pairs."""
+    t = eng.arrow(f"""SELECT DISTINCT l.name_toks AS a, r.name_toks AS b FROM {pairs} p
+        JOIN {records} l ON l.rec_id = p.rec_a JOIN {records} r ON r.rec_id = p.rec_b
+        WHERE l.name_toks IS NOT NULL AND r.name_toks IS NOT NULL""")
+    a = t.column("a").to_pylist()
+    b = t.column("b").to_pylist()
+    lv = name_levels(a, b)
+    eng.register(
+        f"{out}_in", pa.table({"a": pa.array(a, pa.string()), "b": pa.array(b, pa.string()), "lv": lv})
+    )
+    try:
+        eng.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * FROM {out}_in")
+    finally:
+        eng.unregister(f"{out}_in")
+
+
+def levels_table(
+    eng: DuckDBEngine,
+    pairs: str,
+    records: str,
+    out: str,
+    extra: str = "",
+    comps: tuple[Comparison, ...] = COMPARISONS,
+) -> None:
+    """Temp table ``out``: rec_a, rec_b, lv_<comparison>... (and ``extra`` columns of the pairs)."""
+    name_level_table(eng, pairs, records, f"{out}_nm")
+    try:
+        eng.execute(
+            f"CREATE OR REPLACE TEMP TABLE {out} AS {levels_select(pairs, records, extra, comps, f'{out}_nm')}"
+        )
+    finally:
+        eng.execute(f"DROP TABLE IF EXISTS {out}_nm")
+
+
 def levels_select(
-    pairs: str, records: str, extra: str = "", comps: tuple[Comparison, ...] = COMPARISONS
+    pairs: str,
+    records: str,
+    extra: str = "",
+    comps: tuple[Comparison, ...] = COMPARISONS,
+    names: str | None = None,
 ) -> str:
     """SELECT rec_a, rec_b, lv_<comparison>... for every pair of ``pairs`` (columns rec_a, rec_b).
 
-    ``extra``: more columns of ``pairs`` to carry through (``, p.x``)."""
-    cols = ", ".join(f"CAST({c.sql} AS TINYINT) AS lv_{c.name}" for c in comps)
+    ``extra``: more columns of ``pairs`` to carry through (``, p.x``). ``names``: a table of name levels
+    (``name_level_table``); without it the name level is computed in SQL (slower, same rule)."""
     sides = ", ".join(f"{s}.{c} AS {s}_{c}" for s in "lr" for c in RECORD_COLUMNS)
-    feats = ", ".join(f"{v} AS {k}" for k, v in name_features("l.name_toks", "r.name_toks").items())
     carried = ", ".join(x.strip().split(".")[-1] for x in extra.split(",") if x.strip())
+    if names:
+        cols = ", ".join(
+            (
+                "CAST(coalesce(nl.lv, 0) AS TINYINT) AS lv_name"
+                if c.name == "name"
+                else f"CAST({c.sql} AS TINYINT) AS lv_{c.name}"
+            )
+            for c in comps
+        )
+        return f"""SELECT rec_a, rec_b, {cols}{", " + carried if carried else ""} FROM (
+            SELECT p.rec_a, p.rec_b{extra}, {sides}
+            FROM {pairs} p JOIN {records} l ON l.rec_id = p.rec_a JOIN {records} r ON r.rec_id = p.rec_b) q
+            LEFT JOIN {names} nl ON nl.a = q.l_name_toks AND nl.b = q.r_name_toks"""
+    cols = ", ".join(f"CAST({c.sql} AS TINYINT) AS lv_{c.name}" for c in comps)
+    feats = ", ".join(f"{v} AS {k}" for k, v in name_features("l.name_toks", "r.name_toks").items())
+    keep = ", ".join(f"{s}_{c}" for s in "lr" for c in RECORD_COLUMNS)
     return f"""SELECT rec_a, rec_b, {cols}{", " + carried if carried else ""} FROM (
-        SELECT p.rec_a, p.rec_b{extra}, {sides}, {feats}
-        FROM {pairs} p JOIN {records} l ON l.rec_id = p.rec_a JOIN {records} r ON r.rec_id = p.rec_b)"""
+        SELECT rec_a, rec_b{", " + carried if carried else ""}, {keep}, nm_ini,
+               {_LR} AS nm_lr, {_RL} AS nm_rl, ({_SHARED}) AS nm_shared, least(nm_na, nm_nb) AS nm_n
+        FROM (SELECT p.rec_a, p.rec_b{extra}, {sides}, {feats}
+              FROM {pairs} p JOIN {records} l ON l.rec_id = p.rec_a JOIN {records} r ON r.rec_id = p.rec_b))"""

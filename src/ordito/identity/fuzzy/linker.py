@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from ...store.duckdb import DuckDBEngine
 from . import normalize as nz
 from .blocking import DEFAULT_CAP, keys_select, pairs_select
-from .compare import COMPARISONS, SCHEMES, levels_select
+from .compare import COMPARISONS, SCHEMES, levels_table
 from .model import DEFAULT_M, M_CAPS, Model, estimate_u, expectation_maximisation, level_counts
 
 RAW_COLUMNS = (
@@ -38,16 +38,25 @@ RAW_COLUMNS = (
 )
 
 
-def normalised_select(raw: str) -> str:
-    """SELECT the canonical attributes of the raw records in ``raw``."""
+def normalise(eng: DuckDBEngine, raw: str, out: str) -> None:
+    """Canonical attributes of the raw records of ``raw`` into the temp table ``out``.
+
+    Two materialised steps: an expression referenced twice in one query can be evaluated twice, and the
+    folded address feeds both the street and the civic number."""
     full = "coalesce(nullif(concat_ws(' ', first_name, last_name), ''), name)"
     email_ok = "regexp_full_match(lower(trim(email)), '[^@\\s]+@[^@\\s]+\\.[a-z]{2,}')"
-    return f"""SELECT rec_id, node_id, src, {full} AS name, {nz.name_tokens(full)} AS name_toks,
-        {nz.birth_date("birth_date")} AS dob, {nz.street("address")} AS street, {nz.civic("address")} AS civic,
+    eng.execute(f"""CREATE OR REPLACE TEMP TABLE {out}_s1 AS
+        SELECT rec_id, node_id, src, {full} AS name, {nz.name_tokens(full)} AS name_toks,
+        {nz.birth_date("birth_date")} AS dob, {nz.address_folded("address")} AS af,
         {nz.postcode("postcode")} AS postcode, {nz.city("city")} AS city,
         CASE WHEN {email_ok} THEN lower(trim(email)) END AS email, {nz.email_local("email")} AS email_local,
         {nz.phone_digits("phone")} AS phone, {nz.phone_tail("phone")} AS phone_tail
-        FROM {raw}"""
+        FROM {raw}""")
+    eng.execute(f"""CREATE OR REPLACE TEMP TABLE {out} AS
+        SELECT rec_id, node_id, src, name, name_toks, dob, {nz.street("af", folded=True)} AS street,
+               {nz.civic("af", folded=True)} AS civic, postcode, city, email, email_local, phone, phone_tail
+        FROM {out}_s1""")
+    eng.execute(f"DROP TABLE {out}_s1")
 
 
 @dataclass
@@ -98,18 +107,21 @@ def train(
     pairs: str,
     *,
     link_only: bool = False,
-    max_random: int = 1_000_000,
-    max_em_pairs: int = 2_000_000,
+    max_random: int = 300_000,
+    max_em_pairs: int = 1_000_000,
     cap: int = DEFAULT_CAP,
     scheme: str = "household",
+    levels: str | None = None,
 ) -> TrainResult:
-    """Estimate a model from the records and their candidate pairs (no labels)."""
+    """Estimate a model from the records and their candidate pairs (no labels).
+
+    ``levels``: the comparison levels of ``pairs`` if already computed (they are the costly part)."""
     comps = SCHEMES[scheme]
     n_rec = int(eng.scalar(f"SELECT count(*) FROM {records}"))
     rounds = max(1, min(40, math.ceil(max_random / max(n_rec, 1))))
     rp = random_pairs_select(records, rounds, link_only)
     eng.execute(f"CREATE OR REPLACE TEMP TABLE _fz_rp AS SELECT * FROM ({rp}) LIMIT {max_random}")
-    eng.execute(f"CREATE OR REPLACE TEMP TABLE _fz_rpl AS {levels_select('_fz_rp', records, comps=comps)}")
+    levels_table(eng, "_fz_rp", records, "_fz_rpl", comps=comps)
     xu, nu = level_counts(eng, "_fz_rpl", comps)
     u = estimate_u(xu, nu, comps)
     n_random = int(nu.sum())
@@ -127,9 +139,12 @@ def train(
             eng.execute(
                 f"DELETE FROM _fz_sp WHERE hash(rec_a, rec_b) % {math.ceil(n_sp / max_em_pairs)} <> 0"
             )
-        eng.execute(
-            f"CREATE OR REPLACE TEMP TABLE _fz_eml AS {levels_select('_fz_sp', records, comps=comps)}"
-        )
+        if levels:
+            eng.execute(
+                f"CREATE OR REPLACE TEMP TABLE _fz_eml AS SELECT l.* FROM {levels} l SEMI JOIN _fz_sp USING (rec_a, rec_b)"
+            )
+        else:
+            levels_table(eng, "_fz_sp", records, "_fz_eml", comps=comps)
         x, n = level_counts(eng, "_fz_eml", comps)
         sessions[kinds] = n_sp
         if len(x) == 0:
@@ -149,8 +164,11 @@ def train(
             m_final[k][level - 1] = min(m_final[k][level - 1], cap_m)
     # the prior: the share of matches among all candidate pairs (m and u fixed), then over all pairs
     n_pairs = int(eng.scalar(f"SELECT count(*) FROM {pairs}"))
-    eng.execute(f"CREATE OR REPLACE TEMP TABLE _fz_eml AS {levels_select(pairs, records, comps=comps)}")
-    x, n = level_counts(eng, "_fz_eml", comps)
+    if levels:
+        x, n = level_counts(eng, levels, comps)
+    else:
+        levels_table(eng, pairs, records, "_fz_eml", comps=comps)
+        x, n = level_counts(eng, "_fz_eml", comps)
     it = 0
     lam_cand = 0.1
     if len(x):
@@ -181,9 +199,20 @@ def train(
     return TrainResult(model, it, n_random, n_pairs)
 
 
-def score_select(model: Model, pairs: str, records: str, tf: str | None, extra: str = "") -> str:
-    """SELECT rec_a, rec_b, lv_*, weight, probability for the pairs."""
-    lv = levels_select(pairs, records, extra, model.comparisons)
+def score_select(
+    eng: DuckDBEngine,
+    model: Model,
+    pairs: str,
+    records: str,
+    tf: str | None,
+    extra: str = "",
+    levels: str | None = None,
+) -> str:
+    """SELECT rec_a, rec_b, lv_*, weight, probability for the pairs (or for a table of their levels)."""
+    if not levels:
+        levels_table(eng, pairs, records, "_fz_slv", extra, model.comparisons)
+        levels = "_fz_slv"
+    lv = f"SELECT * FROM {levels}"
     tf_join = (
         f"LEFT JOIN {records} ra ON ra.rec_id = s.rec_a LEFT JOIN {tf} t ON t.name_toks = ra.name_toks"
         if tf
@@ -206,7 +235,7 @@ def link_tables(
 ) -> Model:
     """Run the whole linker on a raw records table; leaves ``_fz_rec``, ``_fz_blocks``, ``_fz_pairs``
     and ``_fz_scored`` (every candidate pair with its levels, weight and probability). Returns the model."""
-    eng.execute(f"CREATE OR REPLACE TEMP TABLE _fz_rec AS {normalised_select(raw)}")
+    normalise(eng, raw, "_fz_rec")
     eng.execute(f"CREATE OR REPLACE TEMP TABLE _fz_blocks AS {keys_select('_fz_rec')}")
     eng.execute(
         f"CREATE OR REPLACE TEMP TABLE _fz_pairs AS {pairs_select('_fz_blocks', cap, cross_src='_fz_rec' if link_only else None)}"
@@ -215,9 +244,9 @@ def link_tables(
         model = train(eng, "_fz_rec", "_fz_pairs", link_only=link_only, cap=cap, scheme=scheme).model
     tf_table(eng, "_fz_rec", "_fz_tf")
     eng.execute(
-        f"CREATE OR REPLACE TEMP TABLE _fz_scored AS {score_select(model, '_fz_pairs', '_fz_rec', '_fz_tf')}"
+        f"CREATE OR REPLACE TEMP TABLE _fz_scored AS {score_select(eng, model, '_fz_pairs', '_fz_rec', '_fz_tf')}"
     )
     return model
 
 
-__all__ = ["COMPARISONS", "RAW_COLUMNS", "Model", "link_tables", "normalised_select", "score_select", "train"]
+__all__ = ["COMPARISONS", "RAW_COLUMNS", "Model", "link_tables", "normalise", "score_select", "train"]

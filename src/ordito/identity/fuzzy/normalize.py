@@ -104,16 +104,21 @@ def _address_folded(expr: str) -> str:
     return fold(s)
 
 
-def civic(expr: str) -> str:
+def address_folded(expr: str) -> str:
+    """The address lower-case, accent-free, abbreviations of street types expanded (input of street/civic)."""
+    return _address_folded(expr)
+
+
+def civic(expr: str, folded: bool = False) -> str:
     """The civic number with its letter (``12/A`` -> ``12a``), NULL when the address has none."""
-    f = _address_folded(expr)
+    f = expr if folded else _address_folded(expr)
     m = f"regexp_extract({f}, '(^|\\s)(\\d+)\\s*/?\\s*([a-z])?(\\s|$)', ['x', 'n', 'l', 'y'])"
     return f"nullif(ltrim({m}.n, '0') || coalesce({m}.l, ''), '')"
 
 
-def street(expr: str) -> str:
+def street(expr: str, folded: bool = False) -> str:
     """The street without civic number, abbreviations expanded (``V. Roma 12/A`` -> ``via roma``)."""
-    f = _address_folded(expr)
+    f = expr if folded else _address_folded(expr)
     no_num = f"regexp_replace({f}, '(^|\\s)\\d+\\s*/?\\s*([a-z](\\s|$))?', ' ', 'g')"
     toks = f"string_split(trim(regexp_replace({no_num}, '[/0-9]+|\\s+', ' ', 'g')), ' ')"
     words = ", ".join(f"'{k}': '{v}'" for k, v in _WORDS.items())

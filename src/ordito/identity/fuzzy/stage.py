@@ -26,7 +26,8 @@ from ...store.duckdb import DuckDBEngine
 from ...store.schema import recreate
 from ..policy import EVENT_PRIORITY
 from .blocking import DEFAULT_CAP, keys_select, pairs_select
-from .linker import normalised_select, score_select, tf_table, train
+from .compare import SCHEMES, levels_table
+from .linker import normalise, score_select, tf_table, train
 from .model import Model
 
 #: Settings of the stage (table ``fuzzy_config``; ``ordito identity config``).
@@ -123,7 +124,17 @@ class FuzzyStage:
         self._records(res)
         if res.records:
             self._score(cfg, full, retrain, res)
-        for t in ("_fz_ev", "_fz_new", "_fz_raw", "_fz_norm", "_fz_cand", "_fz_sc", "_fz_tf"):
+        for t in (
+            "_fz_ev",
+            "_fz_new",
+            "_fz_raw",
+            "_fz_norm",
+            "_fz_cand",
+            "_fz_recs",
+            "_fz_lv",
+            "_fz_sc",
+            "_fz_tf",
+        ):
             e.execute(f"DROP TABLE IF EXISTS {t}")
         return res
 
@@ -187,11 +198,13 @@ class FuzzyStage:
         )
         sig = "md5(concat_ws('|', " + ", ".join(f"coalesce({c}, '')" for c in cols) + "))"
         other = " OR ".join(f"{c} IS NOT NULL" for c in cols[1:])
+        normalise(e, "_fz_raw", "_fz_nr")
         e.execute(f"""CREATE OR REPLACE TEMP TABLE _fz_norm AS
             SELECT node_id, {sig} AS sig, min(rec_id) AS first_seq, count(*) AS n, arg_min(src, rec_id) AS src,
                    arg_min(name, rec_id) AS name, {", ".join(f"any_value({c}) AS {c}" for c in cols)}
-            FROM ({normalised_select("_fz_raw")}) WHERE name_toks IS NOT NULL AND ({other})
-            GROUP BY ALL""")
+            FROM _fz_nr WHERE name_toks IS NOT NULL AND ({other})
+            GROUP BY node_id, sig""")
+        e.execute("DROP TABLE _fz_nr")
         e.execute("""UPDATE fuzzy_records SET n_events = fuzzy_records.n_events + s.n FROM _fz_norm s
                      WHERE fuzzy_records.node_id = s.node_id AND fuzzy_records.sig = s.sig""")
         base = int(e.scalar("SELECT coalesce(max(rec_id), 0) FROM fuzzy_records"))
@@ -219,14 +232,20 @@ class FuzzyStage:
             WHERE a.node_id <> b.node_id""")
         res.pairs = int(e.scalar("SELECT count(*) FROM _fz_cand"))
         model = current_model(e)
+        scheme = model.scheme if model else "household"
+        # the comparison levels of every candidate pair: computed once, for training and for scoring. The
+        # records come from a temp copy: joins on a table written in the same transaction plan badly
+        e.execute("""CREATE OR REPLACE TEMP TABLE _fz_recs AS SELECT * FROM fuzzy_records
+                     WHERE rec_id IN (SELECT rec_a FROM _fz_cand UNION SELECT rec_b FROM _fz_cand)""")
+        levels_table(e, "_fz_cand", "_fz_recs", "_fz_lv", ", p.node_a, p.node_b", SCHEMES[scheme])
         n_records = int(e.scalar("SELECT count(*) FROM fuzzy_records"))
         if retrain or (model is None and n_records >= int(cfg["min_train_records"])):
             if not full:  # train on every record's pairs, not only the new ones
                 e.execute(f"CREATE OR REPLACE TEMP TABLE _fz_allp AS {pairs_select('fuzzy_blocks', cap)}")
-                src = "_fz_allp"
+                model = train(e, "fuzzy_records", "_fz_allp", cap=cap, scheme=scheme).model
             else:
-                src = "_fz_cand"
-            model = save_model(e, train(e, "fuzzy_records", src).model, self.now)
+                model = train(e, "fuzzy_records", "_fz_cand", cap=cap, scheme=scheme, levels="_fz_lv").model
+            model = save_model(e, model, self.now)
             e.execute("DROP TABLE IF EXISTS _fz_allp")
             res.trained = True
         if model is None:
@@ -237,7 +256,7 @@ class FuzzyStage:
         lv = " || ',' || ".join(f"lv_{c.name}" for c in model.comparisons)
         e.execute(f"""CREATE OR REPLACE TEMP TABLE _fz_sc AS
             SELECT rec_a, rec_b, node_a, node_b, {lv} AS levels, weight, probability
-            FROM ({score_select(model, "_fz_cand", "fuzzy_records", "_fz_tf", ", p.node_a, p.node_b")})
+            FROM ({score_select(e, model, "_fz_cand", "fuzzy_records", "_fz_tf", levels="_fz_lv")})
             WHERE probability >= {low}""")
         e.execute(
             f"""INSERT INTO fuzzy_pairs SELECT rec_a, rec_b, node_a, node_b, levels, weight, probability,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..names import conflict, tokens
 from ..policy import limit_key, limit_of
@@ -42,6 +43,9 @@ class FuzzyEdge:
     gb: int
     score: float
     rule: str
+    #: both ends already belong to one customer: a union accepted earlier is kept (stable keys); only a
+    #: person's "different" undoes it
+    sticky: bool = False
 
 
 def dob_compatible(x: str, y: str) -> bool:
@@ -57,6 +61,11 @@ def dob_compatible(x: str, y: str) -> bool:
     return len(diff) == 2 and diff[1] == diff[0] + 1 and x[diff[0]] == y[diff[1]] and x[diff[1]] == y[diff[0]]
 
 
+@lru_cache(maxsize=200_000)
+def _names_conflict(x: frozenset[str], y: frozenset[str]) -> bool:
+    return conflict(x, y)
+
+
 def why_not(a: Group, b: Group, cannot: set[tuple[int, int]]) -> str | None:
     """The reason the two groups cannot be one person, or None."""
     for k in set(a.kinds) | set(b.kinds):
@@ -67,7 +76,7 @@ def why_not(a: Group, b: Group, cannot: set[tuple[int, int]]) -> str | None:
         return f"different birth dates ({min(a.dobs)} / {min(b.dobs)})"
     for x in a.names:
         for y in b.names:
-            if conflict(x, y):
+            if _names_conflict(x, y):
                 return f"different people's names ({' '.join(sorted(x))} / {' '.join(sorted(y))})"
     if cannot:
         small, big = (a, b) if len(a.nodes) <= len(b.nodes) else (b, a)
@@ -94,12 +103,15 @@ def merge(
         return x
 
     out: list[tuple[FuzzyEdge, str | None]] = []
-    for e in sorted(edges, key=lambda e: (e.rule != "review", -e.score, e.a, e.b)):
+    for e in sorted(edges, key=lambda e: (not e.sticky, e.rule != "review", -e.score, e.a, e.b)):
         ra, rb = find(e.ga), find(e.gb)
         if ra == rb:
             continue
-        reason = doubt.get((e.a, e.b)) if e.rule != "review" else None
-        reason = reason or why_not(groups[ra], groups[rb], cannot)
+        if e.sticky:
+            reason = _decided_apart(groups[ra], groups[rb], cannot)
+        else:
+            reason = doubt.get((e.a, e.b)) if e.rule != "review" else None
+            reason = reason or why_not(groups[ra], groups[rb], cannot)
         if reason is not None and e.rule == "review" and reason.startswith("different"):
             reason = None  # a person's "same" wins over attribute evidence, not over account limits
         out.append((e, reason))
@@ -117,13 +129,24 @@ def merge(
     return {g: find(g) for g in parent}, out
 
 
+def _decided_apart(a: Group, b: Group, cannot: set[tuple[int, int]]) -> str | None:
+    if not cannot:
+        return None
+    small, big = (a, b) if len(a.nodes) <= len(b.nodes) else (b, a)
+    for n in small.nodes:
+        for m in big.nodes:
+            if (min(n, m), max(n, m)) in cannot:
+                return "a person decided these are different people"
+    return None
+
+
 def ambiguous(
     groups: dict[int, Group], edges: list[FuzzyEdge], cannot: set[tuple[int, int]]
 ) -> dict[tuple[int, int], str]:
     """Model links from one group to two groups that cannot be one person: (a, b) of each -> reason."""
     best: dict[int, dict[int, FuzzyEdge]] = {}
     for e in edges:
-        if e.rule == "review" or e.ga == e.gb:
+        if e.rule == "review" or e.ga == e.gb or e.sticky:
             continue
         for g, h in ((e.ga, e.gb), (e.gb, e.ga)):
             cur = best.setdefault(g, {}).get(h)
@@ -134,7 +157,8 @@ def ambiguous(
         if len(nb) < 2:
             continue
         # only neighbours it could join: a link merge protection refuses anyway creates no doubt
-        items = [h for h in sorted(nb)[:50] if why_not(groups[g], groups[h], cannot) is None]
+        strongest = sorted(nb, key=lambda h: (-nb[h].score, h))[:6]
+        items = [h for h in strongest if why_not(groups[g], groups[h], cannot) is None]
         for i, h1 in enumerate(items):
             for h2 in items[i + 1 :]:
                 why = why_not(groups[h1], groups[h2], cannot)
