@@ -261,27 +261,22 @@ def _has_table(eng: DuckDBEngine, name: str, rows: bool = False) -> bool:
     return ok
 
 
-def _episode_scope(
-    eng: DuckDBEngine, key: str, as_of: dt.datetime | None
-) -> tuple[dict[str, Any], list[int]] | None:
-    """The customer's open episode (else the latest one) and its events, when the journeys stage built any."""
+def _episode_scope(eng: DuckDBEngine, key: str, as_of: dt.datetime | None) -> dict[str, Any] | None:
+    """The customer's open episode (else the latest one with a contact), when the journeys stage built any.
+
+    Its events are taken as the customer's events between its start and end (the timeline index), which
+    needs no scan of ``episode_events``; an episode interleaved with it in time contributes its contacts too.
+    """
     if not (_has_table(eng, "episodes", rows=True) and _has_table(eng, "episode_events")):
         return None
     cond, params = ("AND started_at < ?", [key, as_of]) if as_of else ("", [key])
     eps = eng.records(
         f"""SELECT episode_id, intent, started_at, ended_at, outcome, n_contacts, channels, departments
-            FROM episodes WHERE customer_key = ? AND intent NOT IN ('browse', 'marketing') AND n_contacts > 0 {cond}
-            ORDER BY (outcome = 'open') DESC, ended_at DESC LIMIT 1""",
+            FROM episodes WHERE customer_key = ? AND intent NOT IN ('browse', 'marketing') AND n_contacts > 0
+            {cond} ORDER BY (outcome = 'open') DESC, ended_at DESC LIMIT 1""",
         params,
     )
-    if not eps:
-        return None
-    ep = eps[0]
-    seqs = [
-        int(r[0])
-        for r in eng.execute("SELECT seq FROM episode_events WHERE episode_id = ?", [ep["episode_id"]])
-    ]
-    return ep, seqs
+    return eps[0] if eps else None
 
 
 def _text(row: dict[str, Any]) -> str | None:
@@ -349,11 +344,9 @@ def load_scope(
     scope, episode = "recent", None
     ep = _episode_scope(eng, key, as_of) if use_episodes else None
     if ep is not None:
-        episode, ep_seqs = ep
-        in_ep = set(ep_seqs)
-        end = episode["ended_at"]
-        # the episode, plus what arrived after it that the journeys stage has not assigned yet
-        chosen = [r for r in refs if r[0] in in_ep or (r[1] > end and r[0] not in in_ep)]
+        episode = ep
+        # the episode, plus what arrived after it (the journeys stage has not assigned it yet)
+        chosen = [r for r in refs if r[1] >= episode["started_at"]]
         scope = "episode"
     else:
         anchor = as_of or max(r[1] for r in refs)

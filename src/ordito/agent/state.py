@@ -51,6 +51,9 @@ class AgentState:
         # the table without it; the next start builds it again (about a second per million identifiers).
         with self.engine() as eng:
             eng.execute("CREATE INDEX IF NOT EXISTS agent_identifiers_id ON identifiers (identifier_id)")
+            # the brief's open episode of a customer (the journeys stage keeps it on incremental runs)
+            if eng.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'episodes'"):
+                eng.execute("CREATE INDEX IF NOT EXISTS agent_episodes_customer ON episodes (customer_key)")
         self.audit.start()
 
     def stop(self) -> None:
