@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .features import normalise, words
+from .features import normalise
+from .features import words as words_of
 
 _CUES: dict[str, dict[str, tuple[str, ...]]] = {
     "anger": {
@@ -64,18 +65,40 @@ _CUES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-def detect(text: str, language: str | None) -> str | None:
-    """The dominant emotion of a text, or None."""
-    toks = words(normalise(text or ""))
-    joined = " " + " ".join(toks) + " "
-    hits: Counter[str] = Counter()
+def _index() -> dict[str, tuple[dict[str, list[str]], list[tuple[str, str]]]]:
+    """language -> (word prefix -> emotions, [(phrase, emotion)]); "*" holds every language's cues."""
+    out: dict[str, tuple[dict[str, list[str]], list[tuple[str, str]]]] = {}
     for emotion, by_lang in _CUES.items():
-        for cue in by_lang.get(language or "", ()) or tuple(c for cs in by_lang.values() for c in cs):
-            if " " in cue:
-                if f" {cue}" in joined:
-                    hits[emotion] += 1
-            elif any(t.startswith(cue) for t in toks):
-                hits[emotion] += 1
+        for lang, cues in by_lang.items():
+            for key in (lang, "*"):
+                words, phrases = out.setdefault(key, ({}, []))
+                for cue in cues:
+                    if " " in cue:
+                        phrases.append((cue, emotion))
+                    else:
+                        words.setdefault(cue, []).append(emotion)
+    return out
+
+
+_INDEX = _index()
+_MAXLEN = max(len(c) for c in _INDEX["*"][0])
+
+
+def detect(text: str, language: str | None) -> str | None:
+    """The dominant emotion of a text, or None (each cue counts once)."""
+    words, phrases = _INDEX.get(language or "*") or _INDEX["*"]
+    toks = set(words_of(normalise((text or "")[:2000])))
+    found: set[tuple[str, str]] = set()
+    for t in toks:
+        for k in range(1, min(len(t), _MAXLEN) + 1):
+            for emotion in words.get(t[:k], ()):
+                found.add((t[:k], emotion))
+    if phrases:
+        joined = " " + " ".join(words_of(normalise((text or "")[:2000]))) + " "
+        for cue, emotion in phrases:
+            if f" {cue}" in joined:
+                found.add((cue, emotion))
+    hits: Counter[str] = Counter(emotion for _, emotion in found)
     if not hits:
         return None
     (top, n), *rest = hits.most_common(2) + [("", 0)]

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from scipy import sparse
 
+MAX_CHARS = 2000  # longer texts are read up to here (the opening says what a message is about)
 _URL = re.compile(r"https?://\S+|www\.\S+|\bhttp\b")
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
 _HANDLE = re.compile(r"@\w+")
@@ -61,7 +62,7 @@ def word_ngrams(toks: Sequence[str], nmax: int = 2) -> list[str]:
 
 def analyse(text: str, *, char: tuple[int, int] = (2, 5), word_n: int = 2) -> list[str]:
     """Every feature string of a text: character n-grams and word n-grams (prefixed ``w:``)."""
-    norm = normalise(text)
+    norm = normalise(text[:MAX_CHARS])
     return char_ngrams(norm, *char) + word_ngrams(words(norm), word_n)
 
 

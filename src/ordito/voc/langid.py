@@ -60,7 +60,8 @@ def detect(
     decl = (declared or "").strip().lower()[:2] or None
     if not text or not text.strip():
         return Detected(decl, 1.0 if decl else 0.0, "declared" if decl else "none")
-    letters = sum(ch.isalpha() for ch in text)
+    text = text[:2000]
+    letters = sum(map(str.isalpha, text))
     lang, prob = _identifier(languages).classify(text)
     prob = float(prob)
     unsure = letters < MIN_LETTERS or prob < MIN_CONFIDENCE
