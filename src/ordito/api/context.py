@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 
 from ..agent import brief as bf
 from ..agent.auth import Principal
@@ -24,6 +26,11 @@ from ..agent.security import CONTEXT_API, audit_api, state_of
 from ..agent.views import contact_token, visible
 from ..errors import NotFoundError, RequestError
 from ..timeline import lookup
+
+
+def _json(body: dict[str, Any]) -> Response:
+    """orjson straight to bytes (datetimes as ISO 8601): the screen pop skips FastAPI's encoder."""
+    return Response(orjson.dumps(body, default=str), media_type="application/json")
 
 
 def router() -> APIRouter:
@@ -41,7 +48,7 @@ def router() -> APIRouter:
         id: str | None = Query(None, description="crm:104233, 104233 (any system), a cookie, a handle..."),
         suggest: bool = Query(False, description="also suggest knowledge articles for the need"),
         principal: Principal = Depends(CONTEXT_API),
-    ) -> dict[str, Any]:
+    ) -> Response:
         given = [(k, v) for k, v in (("phone", phone), ("email", email), ("id", id)) if v]
         if len(given) != 1:
             raise RequestError("give exactly one of phone, email, id")
@@ -68,16 +75,18 @@ def router() -> APIRouter:
                 st.audit.record(
                     principal, "context_candidates", None, detail=f"n={len(cands)}", path=request.url.path
                 )
-                return {
-                    "query": {kind: value},
-                    "customer": None,
-                    "ambiguous": True,
-                    "candidates": [
-                        {"customer_key": c, "display_name": names.get(c), "url": f"/customers/{c}"}
-                        for c in cands[:50]
-                    ],
-                    "matches": [{"kind": m.kind, "status": m.status, "read_as": m.how} for m in matches],
-                }
+                return _json(
+                    {
+                        "query": {kind: value},
+                        "customer": None,
+                        "ambiguous": True,
+                        "candidates": [
+                            {"customer_key": c, "display_name": names.get(c), "url": f"/customers/{c}"}
+                            for c in cands[:50]
+                        ],
+                        "matches": [{"kind": m.kind, "status": m.status, "read_as": m.how} for m in matches],
+                    }
+                )
             key = keys[0]
             contact = {(m.kind, m.value) for m in matches if m.customer_key == key}
             refs = customer_refs(eng, key)
@@ -101,6 +110,6 @@ def router() -> APIRouter:
         }
         if kb is not None and b.words:
             out["suggestions"] = kb.suggest(" ".join(w.text for w in b.words[:3]), b.language, k=3)
-        return out
+        return _json(out)
 
     return r
