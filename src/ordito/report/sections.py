@@ -308,7 +308,13 @@ def journey_map(engine: Engine, sc: Scope) -> Section:
                 "title": "Biggest handovers between departments",
                 "columns": ["from", "to", "times", "episodes", "mean time between"],
                 "rows": [
-                    [e["source"], e["target"], _n(e["frequency"]), _n(e["cases"]), _dur(e["mean_seconds"])]
+                    [
+                        e["source"],
+                        e["target"],
+                        _n(e["frequency"]),
+                        _n(e["cases"]),
+                        duration(e["mean_seconds"]),
+                    ]
                     for e in top
                 ],
                 "drill": [
@@ -336,9 +342,11 @@ def journey_map(engine: Engine, sc: Scope) -> Section:
     return s
 
 
-def _dur(seconds: float | None) -> str:
+def duration(seconds: float | None) -> str:
     if seconds is None:
         return "n/a"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
     if seconds < 3600:
         return f"{seconds / 60:.0f} min"
     if seconds < 86400 * 2:
@@ -476,7 +484,7 @@ def _fmt(v: Any, how: str) -> str:
     if how == "pp":
         return f"{100 * float(v):+.1f} pp"
     if how == "dur":
-        return _dur(float(v))
+        return duration(float(v))
     return f"{float(v):.1f}"
 
 
