@@ -79,6 +79,23 @@ def summary(
     if not metrics.episodes_ready(engine):
         surveys["by_intent"] = surveys["by_outcome"] = None
         surveys["note"] = "by intent and by outcome need episodes: run the journeys stage"
+    inferred = None
+    if metrics.has_table(engine, "satisfaction_inferred"):
+        r = engine.records(
+            """SELECT CAST(sum(CASE WHEN inferred THEN 1 ELSE 0 END) AS BIGINT) AS episodes,
+                      avg(CASE WHEN inferred THEN p_satisfied END) AS satisfied_share,
+                      CAST(sum(CASE WHEN answered THEN 1 ELSE 0 END) AS BIGINT) AS answered_episodes,
+                      avg(CASE WHEN answered THEN CASE WHEN answered_top_box THEN 1.0 ELSE 0.0 END END)
+                          AS answered_share,
+                      any_value(model) AS model
+               FROM satisfaction_inferred"""
+        )[0]
+        if r["episodes"]:
+            inferred = {
+                **_round(r),
+                "note": "INFERRED, not answered: mean predicted probability of CSAT 4-5 for episodes without an "
+                "answer (`ordito voc infer` has the validation and the interval)",
+            }
     texts = engine.records(
         f"SELECT v.author, count(*) AS n FROM voc v JOIN events e ON e.seq = v.seq WHERE 1=1{w} GROUP BY 1", p
     )
@@ -93,6 +110,7 @@ def summary(
         "surveys": surveys,
         "response": metrics.response_rates(engine),
         "respondent_bias": metrics.respondent_bias(engine),
+        "inferred_satisfaction": inferred,
         "model": model_info(),
         "definitions": {
             "sentiment_score": "p(positive) - p(negative), -1..1, texts written by customers",
