@@ -125,13 +125,21 @@ DOB = Comparison(
         WHEN damerau_levenshtein(l_dob, r_dob) <= 2 THEN 3 ELSE 4 END)""",
 )
 
-_S_EQ = "(l_street = r_street OR jaro_winkler_similarity(l_street, r_street) >= 0.92)"
-_C_EQ = "(regexp_extract(l_civic, '^\\d+') = regexp_extract(r_civic, '^\\d+'))"
-_PC_EQ = "(l_postcode = r_postcode)"
-# a postcode one character off is the same place only when the street agrees too (20121 is not 10121)
-_PC_NEAR = "(l_postcode = r_postcode OR damerau_levenshtein(l_postcode, r_postcode) <= 1)"
-_CI_EQ = "(l_city = r_city OR jaro_winkler_similarity(l_city, r_city) >= 0.9)"
-_PLACE = f"(coalesce({_PC_NEAR}, false) OR coalesce({_CI_EQ}, false) OR (l_postcode IS NULL AND l_city IS NULL) OR (r_postcode IS NULL AND r_city IS NULL))"
+#: Address flags, computed once per pair in an inner projection (each is used by several levels).
+ADDRESS_FEATURES: dict[str, str] = {
+    "a_s_eq": "(l_street = r_street OR jaro_winkler_similarity(l_street, r_street) >= 0.92)",
+    "a_s_sim": "(jaro_winkler_similarity(l_street, r_street) >= 0.8)",
+    "a_c_eq": "(regexp_extract(l_civic, '^\\d+') = regexp_extract(r_civic, '^\\d+'))",
+    "a_c_miss": "(l_civic IS NULL OR r_civic IS NULL)",
+    "a_pc_eq": "(l_postcode = r_postcode)",
+    # a postcode one character off is the same place only when the street agrees too (20121 is not 10121)
+    "a_place": "(coalesce(l_postcode = r_postcode OR damerau_levenshtein(l_postcode, r_postcode) <= 1, false)"
+    " OR coalesce(l_city = r_city OR jaro_winkler_similarity(l_city, r_city) >= 0.9, false)"
+    " OR (l_postcode IS NULL AND l_city IS NULL) OR (r_postcode IS NULL AND r_city IS NULL))",
+    "a_ci_eq": "(l_city = r_city OR jaro_winkler_similarity(l_city, r_city) >= 0.9)",
+    "a_none": "((l_street IS NULL OR r_street IS NULL) AND (l_postcode IS NULL OR r_postcode IS NULL)"
+    " AND (l_city IS NULL OR r_city IS NULL))",
+}
 
 #: The address is one comparison: street, house number, postcode and city agree together for everyone in a
 #: household, so counting them as four independent pieces of evidence would make a household one person.
@@ -145,14 +153,13 @@ ADDRESS = Comparison(
         "same city, another street",
         "another place",
     ),
-    f"""(CASE WHEN (l_street IS NULL OR r_street IS NULL) AND (l_postcode IS NULL OR r_postcode IS NULL)
-                   AND (l_city IS NULL OR r_city IS NULL) THEN 0
-        WHEN coalesce({_S_EQ} AND {_C_EQ}, false) AND {_PLACE} THEN 1
-        WHEN coalesce({_S_EQ} AND (l_civic IS NULL OR r_civic IS NULL), false) AND {_PLACE} THEN 2
-        WHEN coalesce({_C_EQ} AND jaro_winkler_similarity(l_street, r_street) >= 0.8, false) AND {_PLACE} THEN 2
-        WHEN coalesce({_S_EQ}, false) AND {_PLACE} THEN 3
-        WHEN coalesce({_PC_EQ}, false) THEN 4
-        WHEN coalesce({_CI_EQ}, false) THEN 5
+    """(CASE WHEN a_none THEN 0
+        WHEN coalesce(a_s_eq AND a_c_eq, false) AND a_place THEN 1
+        WHEN coalesce(a_s_eq AND a_c_miss, false) AND a_place THEN 2
+        WHEN coalesce(a_c_eq AND a_s_sim, false) AND a_place THEN 2
+        WHEN coalesce(a_s_eq, false) AND a_place THEN 3
+        WHEN coalesce(a_pc_eq, false) THEN 4
+        WHEN coalesce(a_ci_eq, false) THEN 5
         ELSE 6 END)""",
 )
 
@@ -335,6 +342,7 @@ def levels_select(
     (``name_level_table``); without it the name level is computed in SQL (slower, same rule)."""
     sides = ", ".join(f"{s}.{c} AS {s}_{c}" for s in "lr" for c in RECORD_COLUMNS)
     carried = ", ".join(x.strip().split(".")[-1] for x in extra.split(",") if x.strip())
+    addr = ", ".join(f"{v} AS {k}" for k, v in ADDRESS_FEATURES.items())
     if names:
         cols = ", ".join(
             (
@@ -345,14 +353,15 @@ def levels_select(
             for c in comps
         )
         return f"""SELECT rec_a, rec_b, {cols}{", " + carried if carried else ""} FROM (
-            SELECT p.rec_a, p.rec_b{extra}, {sides}
-            FROM {pairs} p JOIN {records} l ON l.rec_id = p.rec_a JOIN {records} r ON r.rec_id = p.rec_b) q
+            SELECT *, {addr} FROM (
+                SELECT p.rec_a, p.rec_b{extra}, {sides}
+                FROM {pairs} p JOIN {records} l ON l.rec_id = p.rec_a JOIN {records} r ON r.rec_id = p.rec_b)) q
             LEFT JOIN {names} nl ON nl.a = q.l_name_toks AND nl.b = q.r_name_toks"""
     cols = ", ".join(f"CAST({c.sql} AS TINYINT) AS lv_{c.name}" for c in comps)
     feats = ", ".join(f"{v} AS {k}" for k, v in name_features("l.name_toks", "r.name_toks").items())
     keep = ", ".join(f"{s}_{c}" for s in "lr" for c in RECORD_COLUMNS)
     return f"""SELECT rec_a, rec_b, {cols}{", " + carried if carried else ""} FROM (
-        SELECT rec_a, rec_b{", " + carried if carried else ""}, {keep}, nm_ini,
+        SELECT rec_a, rec_b{", " + carried if carried else ""}, {keep}, nm_ini, {addr},
                {_LR} AS nm_lr, {_RL} AS nm_rl, ({_SHARED}) AS nm_shared, least(nm_na, nm_nb) AS nm_n
         FROM (SELECT p.rec_a, p.rec_b{extra}, {sides}, {feats}
               FROM {pairs} p JOIN {records} l ON l.rec_id = p.rec_a JOIN {records} r ON r.rec_id = p.rec_b))"""

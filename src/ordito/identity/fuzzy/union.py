@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ..names import conflict, tokens
+from ..names import conflict
 from ..policy import limit_key, limit_of
 
 
@@ -183,6 +183,7 @@ def group_of(
         k = limit_key(kind, ns)
         g.kinds[k] = g.kinds.get(k, 0) + 1
     g.dobs = {d for d in dobs if d}
-    g.names = {t for n in names if n and len(t := tokens(n)) >= 2}
+    # names are sorted name tokens already folded (fuzzy_records.name_toks): no need to re-tokenise
+    g.names = {t for n in names if n and len(t := frozenset(x for x in n.split(" ") if len(x) >= 2)) >= 2}
     g.nodes = set(nodes)
     return g
