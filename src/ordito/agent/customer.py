@@ -195,3 +195,41 @@ def resolve_key(eng: DuckDBEngine, key: str) -> str:
     if cur is None:
         raise NotFoundError(f"No customer {key}")
     return cur
+
+
+def episodes_of(eng: DuckDBEngine, key: str, limit: int = 5) -> list[dict[str, Any]]:
+    """The customer's open episodes and latest ones (journeys stage), with their frictions and the VoC
+    stage's inferred satisfaction when those stages ran; empty when they have not."""
+    from .brief import _has_table
+
+    if not _has_table(eng, "episodes", rows=True):
+        return []
+    eps = eng.records(
+        """SELECT episode_id, intent, outcome, started_at, ended_at, n_contacts, channels, departments
+           FROM episodes WHERE customer_key = ? AND intent NOT IN ('browse', 'marketing')
+           ORDER BY (outcome = 'open') DESC, ended_at DESC LIMIT ?""",
+        [key, limit],
+    )
+    if not eps:
+        return []
+    ids = [e["episode_id"] for e in eps]
+    marks = ", ".join("?" for _ in ids)
+    frictions: dict[str, list[str]] = {}
+    if _has_table(eng, "friction", rows=True):
+        for ep, kind in eng.execute(
+            f"SELECT episode_id, kind FROM friction WHERE episode_id IN ({marks}) ORDER BY occurred_at", ids
+        ):
+            frictions.setdefault(ep, []).append(kind)
+    satisfaction: dict[str, tuple[float, bool]] = {}
+    if _has_table(eng, "satisfaction_inferred", rows=True):
+        for ep, p, inferred in eng.execute(
+            f"SELECT episode_id, p_satisfied, inferred FROM satisfaction_inferred WHERE episode_id IN ({marks})",
+            ids,
+        ):
+            satisfaction[ep] = (float(p), bool(inferred))
+    for e in eps:
+        e["frictions"] = frictions.get(e["episode_id"], [])
+        sat = satisfaction.get(e["episode_id"])
+        e["p_satisfied"] = sat[0] if sat else None
+        e["satisfaction_inferred"] = sat[1] if sat else None
+    return eps

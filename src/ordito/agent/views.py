@@ -20,7 +20,7 @@ from ..store.duckdb import DuckDBEngine
 from ..timeline import current_key, lookup, timeline
 from . import brief as bf
 from .auth import Principal
-from .customer import contact_of, header, unmasked
+from .customer import contact_of, episodes_of, header, unmasked
 from .mask import mask_text, mask_value
 from .security import READ_PAGE, SEARCH_PAGE, client_of, state_of
 from .shell import render
@@ -194,6 +194,7 @@ def router() -> APIRouter:
             items = present(_with_props(eng, tl["items"]), principal, contact)
             last_seq = eng.scalar("SELECT max(seq) FROM event_customer WHERE customer_key = ?", [cur]) or 0
             suggestions = _suggest(st, raw)
+            episodes = episodes_of(eng, cur)
         _audit(request, principal, "view_customer", cur, f"contact={'yes' if contact else 'no'}")
         return render(
             request,
@@ -212,6 +213,7 @@ def router() -> APIRouter:
                 "sel_channels": [],
                 "sel_departments": [],
                 "suggestions": suggestions,
+                "episodes": episodes,
             },
         )
 
