@@ -19,6 +19,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ordito.Workspace]:
+    mp = pytest.MonkeyPatch()  # hermetic: the lexicon fallback, whatever this machine has in its cache
+    mp.setenv("ORDITO_VOC_MODELS", str(tmp_path_factory.mktemp("no_models")))
     company = tmp_path_factory.mktemp("company")
     generate(company, customers=2000, seed=7)
     w = ordito.Workspace(tmp_path_factory.mktemp("ws") / "ws.duckdb")
@@ -28,6 +30,7 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ordito.Workspace]:
     w.analyze()
     yield w
     w.close()
+    mp.undo()
 
 
 def test_inferred_satisfaction_is_validated_and_kept_apart(ws: ordito.Workspace) -> None:

@@ -37,6 +37,9 @@ def company(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def ws(company: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ordito.Workspace]:
+    # hermetic: no trained pack (the lexicon fallback answers), whatever this machine has in its cache
+    mp = pytest.MonkeyPatch()
+    mp.setenv("ORDITO_VOC_MODELS", str(tmp_path_factory.mktemp("no_models")))
     w = ordito.Workspace(tmp_path_factory.mktemp("voc_ws") / "ws.duckdb")
     w.ingest(company)
     w.resolve()
@@ -46,6 +49,7 @@ def ws(company: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ordi
     voc.run(w.engine, tier="fast")
     yield w
     w.close()
+    mp.undo()
 
 
 def _rows(ws: ordito.Workspace, table: str) -> list[tuple[Any, ...]]:
@@ -145,6 +149,8 @@ def test_survey_metrics_by_every_grouping(ws: ordito.Workspace) -> None:
 
 def test_reports(ws: ordito.Workspace) -> None:
     s = report.summary(ws.engine)
+    assert s["model"]["fallback"] is True and "ordito voc train" in s["model"]["note"]
+    assert ws.engine.scalar("SELECT count(DISTINCT model) FROM voc") == 1
     assert s["customer_sentiment"]["texts"] == s["texts"]["customer"]
     assert {"nps", "csat", "ces"} <= set(s["surveys"])
     it = report.topic_report(ws.engine, language="it")
