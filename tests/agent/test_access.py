@@ -133,3 +133,27 @@ async def test_secrets_never_reach_logs_or_the_audit_log(
         assert secret not in text
     db = str(agent_api.ws.sql("SELECT * FROM users")) + str(agent_api.ws.sql("SELECT * FROM api_tokens"))
     assert PASSWORD not in db and agent_api.tokens["pbx"] not in db
+
+
+async def test_a_shared_phone_gives_candidates_not_a_customer(agent_api: AgentApi) -> None:
+    # a second person on the same phone, under another name: the phone becomes shared, nobody is merged
+    await agent_api.send(
+        [
+            {
+                "type": "identify",
+                "messageId": "s1",
+                "userId": "300300",
+                "traits": {"phone": "+39 333 123 4567", "name": "Luca Bianchi", "email": "luca.b@libero.it"},
+                "timestamp": "2025-03-09T10:00:00Z",
+            }
+        ]
+    )
+    r = await agent_api.client.get(
+        "/v1/context", params={"phone": "3331234567"}, headers=agent_api.bearer("pbx")
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["customer"] is None and body["ambiguous"]  # the integration shows a choice
+    assert {"Mario Rossi", "Luca Bianchi"} <= {c["display_name"] for c in body["candidates"]}
+    names = agent_api.ws.sql("SELECT display_name FROM customers WHERE status = 'active' ORDER BY 1")
+    assert ("Luca Bianchi",) in names and ("Mario Rossi",) in names
