@@ -254,36 +254,68 @@ def test_same_results_on_postgres(synth: ordito.Workspace, pg_url: str) -> None:
         pg.close()
 
 
-def test_prepared_log_gives_the_same_maps_and_goes_stale(tmp_path: Path) -> None:
+def _same_from_prepared(ws: ordito.Workspace, case: str, level: str, prefix: str) -> None:
+    cold = maps.dfg(ws.engine, case, level, use_prepared=False)
+    warm = maps.dfg(ws.engine, case, level)
+    assert warm.prepared == prefix and cold.prepared is None
+    assert warm.edges == cold.edges and warm.nodes == cold.nodes
+    cold_v = maps.variants(ws.engine, case, level, top=None, use_prepared=False)
+    warm_v = maps.variants(ws.engine, case, level, top=None)
+    assert [v.to_dict() for v in warm_v.items] == [v.to_dict() for v in cold_v.items]
+    assert (warm_v.variants, warm_v.cases) == (cold_v.variants, cold_v.cases)
+
+
+LATE_MAPPING = """
+source: late
+format: csv
+files: "late.csv"
+key: [rec]
+timestamp: {column: ts}
+event:
+  channel: channel
+  type: activity
+  department: dept
+  thread_id: ticket
+identifiers:
+  - {kind: customer_id, namespace: shop, column: cust}
+  - {kind: email, column: mail}
+properties: rest
+"""
+
+
+def test_prepared_log_gives_the_same_maps_and_is_refreshed(tmp_path: Path) -> None:
     ws = build_synth(tmp_path)
     try:
-        for case, level in (("thread", "activity"), ("customer", "department")):
-            cold = maps.dfg(ws.engine, case, level)
-            cold_v = maps.variants(ws.engine, case, level, top=None)
+        specs = (("thread", "activity"), ("customer", "department"), ("customer", "activity"))
+        for case, level in specs:
             info = maps.prepare(ws.engine, case, level)
+            assert info.mode == "built"
+            cold = maps.dfg(ws.engine, case, level, use_prepared=False)
             assert info.events == cold.events and info.cases == cold.cases
-            warm = maps.dfg(ws.engine, case, level)
-            assert warm.prepared == info.prefix and cold.prepared is None
-            assert warm.edges == cold.edges and warm.nodes == cold.nodes
-            warm_v = maps.variants(ws.engine, case, level, top=None)
-            assert [v.to_dict() for v in warm_v.items] == [v.to_dict() for v in cold_v.items]
-            assert (warm_v.variants, warm_v.cases) == (cold_v.variants, cold_v.cases)
-        # one more event: both prepared logs are stale and the maps come from the events again
-        (tmp_path / "late.csv").write_text(
-            "rec,ticket,cust,ts,activity,channel,dept,agent,step\nlate-1,T1,C1,2026-01-01T00:00:00,close,web,care,a1,s0\n"
-        )
-        (tmp_path / "late.yaml").write_text(
-            (tmp_path / "tickets.yaml").read_text().replace("tickets.csv", "late.csv")
-        )
-        ws.ingest(tmp_path / "late.csv", mapping=tmp_path / "late.yaml")
-        m = maps.dfg(ws.engine, "thread")
-        assert m.prepared is None and m.events == _thread_events(ws)
-        ws.resolve()
-        assert maps.dfg(ws.engine, "customer", "department").prepared is None
-        assert maps.prepare(ws.engine, "thread").prefix == maps.dfg(ws.engine, "thread").prepared
+            _same_from_prepared(ws, case, level, info.prefix)
+        assert maps.prepare(ws.engine, "thread").mode == "current"
+        # later events, in two batches: a new ticket and one more event of an old ticket with a new
+        # activity, and a customer known only by e-mail; then that e-mail on a record of customer C1,
+        # so that `resolve` merges the two customers (a case of the customer notion disappears)
+        batches = [
+            "l1,T1,C1,,2026-01-01T00:00:00,escalate,web,care\nl2,N9,,anna.rossi@libero.it,2026-01-02T00:00:00,open,voice,tech\n",
+            "l3,N9,C1,anna.rossi@libero.it,2026-01-03T00:00:00,close,voice,tech\n",
+        ]
+        (tmp_path / "late.yaml").write_text(LATE_MAPPING)
+        for i, rows in enumerate(batches):
+            (tmp_path / "late.csv").write_text("rec,ticket,cust,mail,ts,activity,channel,dept\n" + rows)
+            ws.ingest(tmp_path / "late.csv", mapping=tmp_path / "late.yaml")
+            assert maps.dfg(ws.engine, "thread").prepared is None  # stale: computed from the events
+            res = ws.resolve()
+            assert i == 0 or res.merges >= 1, res
+            for case, level in specs:
+                assert maps.dfg(ws.engine, case, level).prepared is None
+                info = maps.prepare(ws.engine, case, level)
+                assert info.mode == "refreshed" and 0 < info.changed_cases < 10, info
+                _same_from_prepared(ws, case, level, info.prefix)
+        # a full rebuild gives the same maps again
+        info = maps.prepare(ws.engine, "customer", "activity", full=True)
+        assert info.mode == "built"
+        _same_from_prepared(ws, "customer", "activity", info.prefix)
     finally:
         ws.close()
-
-
-def _thread_events(ws: ordito.Workspace) -> int:
-    return int(ws.sql("SELECT count(*) FROM events WHERE thread_id IS NOT NULL")[0][0])

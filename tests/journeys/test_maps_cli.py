@@ -45,7 +45,9 @@ def test_tables_and_errors(ws_path: Path) -> None:
     text = _run(ws_path, "sankey", "--case", "thread", "--steps", "2")
     assert "(end)" in text
     text = _run(ws_path, "prepare", "--case", "thread", "--level", "channel")
-    assert "prepared journey_log_thread_channel" in text
+    assert "prepared journey_log_thread_channel built" in text
+    assert "already current" in _run(ws_path, "prepare", "--case", "thread", "--level", "channel")
+    assert "built" in _run(ws_path, "prepare", "--case", "thread", "--level", "channel", "--full")
     with ordito.Workspace(ws_path, read_only=True) as ws:
         assert ws.journey_map("thread", "channel").prepared == "journey_log_thread_channel"
     bad = CliRunner().invoke(app, ["--workspace", str(ws_path), "journeys", "map", "--level", "team"])

@@ -254,9 +254,12 @@ traces AS (
 ),{_variants_tail(examples)}"""
 
 
-def _variants_tail(example_steps: str) -> str:
+def _variants_tail(
+    example_steps: str, example: str = "min(cid) AS example_cid, min(cid) AS example_key"
+) -> str:
     """From ``traces`` (cid, events, h1, h2, seconds), ``case_codes`` and ``activity_codes``: the ranked
-    variants with the steps (``example_steps``: cid, aid, pos) of each variant's example case."""
+    variants with the steps (``example_steps``: cid, aid, pos) of each variant's example case, the case
+    of the smallest ``example_key`` (by default the smallest code: codes follow the case ids)."""
     return f"""
 grouped AS (
     SELECT
@@ -264,7 +267,7 @@ grouped AS (
         h1,
         h2,
         count(*) AS cases,
-        min(cid) AS example_cid,
+        {example},
         CAST(sum(seconds) AS BIGINT) AS total_seconds,
         min(seconds) AS min_seconds,
         max(seconds) AS max_seconds
@@ -274,7 +277,7 @@ grouped AS (
 ranked AS (
     SELECT
         g.*,
-        row_number() OVER (ORDER BY g.cases DESC, g.example_cid) AS rank,
+        row_number() OVER (ORDER BY g.cases DESC, g.example_key) AS rank,
         count(*) OVER () AS variants,
         sum(g.cases) OVER () AS cases_total
     FROM grouped AS g
@@ -460,7 +463,11 @@ def prepared_variants_sql(prefix: str) -> str:
     return f"""
 WITH case_codes AS (SELECT case_ns, case_key, cid FROM {prefix}_cases),
 activity_codes AS (SELECT activity, aid FROM {prefix}_activities),
-traces AS (SELECT cid, events, h1, h2, seconds FROM {prefix}_traces),{_variants_tail(examples)}"""
+traces AS (
+    SELECT t.cid, t.events, t.h1, t.h2, t.seconds, k.case_ns || chr(1) || k.case_key AS sort_key
+    FROM {prefix}_traces AS t
+    JOIN {prefix}_cases AS k ON k.cid = t.cid
+),{_variants_tail(examples, "arg_min(cid, sort_key) AS example_cid, min(sort_key) AS example_key")}"""
 
 
 @dataclass
@@ -470,6 +477,48 @@ class PreparedLog:
     events: int
     cases: int
     seconds: float
+    #: "built" (from scratch), "refreshed" (only the changed cases), or "current" (nothing to do)
+    mode: str = "built"
+    #: cases recomputed by a refresh
+    changed_cases: int = 0
+
+
+_PREPARED_VERSION = "2"
+
+
+def _steps_sql(p: str, src: str) -> str:
+    """The steps of the events in ``src`` (case_ns, case_key, activity, timestamp, seq), coded with the
+    prepared log's codes; columns in the order of ``<p>_steps``."""
+    w = "OVER (PARTITION BY cid ORDER BY timestamp, seq)"
+    return f"""
+WITH coded AS (
+    SELECT c.cid, a.aid, l.timestamp, l.seq
+    FROM {src} AS l
+    JOIN {p}_cases AS c ON c.case_ns = l.case_ns AND c.case_key = l.case_key
+    JOIN {p}_activities AS a ON a.activity = l.activity
+),
+s1 AS (
+    SELECT cid, row_number() {w} AS pos, aid, lag(aid) {w} AS prev_aid,
+           date_diff('second', lag(timestamp) {w}, timestamp) AS seconds, timestamp, seq
+    FROM coded
+)
+-- the first time an edge and an activity occur in their case: cases per edge and per activity become
+-- conditional counts instead of COUNT(DISTINCT) over every event
+SELECT cid, pos, aid, prev_aid, seconds, timestamp, seq,
+    CASE WHEN row_number() OVER (PARTITION BY cid, prev_aid, aid ORDER BY pos) = 1 THEN 1 ELSE 0 END AS new_edge,
+    CASE WHEN row_number() OVER (PARTITION BY cid, aid ORDER BY pos) = 1 THEN 1 ELSE 0 END AS new_activity
+FROM s1"""
+
+
+def _traces_sql(p: str, where: str = "") -> str:
+    return f"""
+SELECT s.cid, count(*) AS events,
+       CAST(sum((s.aid * w.w1) % {P1}) % {P1} AS BIGINT) AS h1,
+       CAST(sum((s.aid * w.w2) % {P2}) % {P2} AS BIGINT) AS h2,
+       date_diff('second', min(s.timestamp), max(s.timestamp)) AS seconds
+FROM {p}_steps AS s JOIN {WEIGHTS_TABLE} AS w ON w.pos = s.pos
+{where}
+GROUP BY s.cid"""
 
 
 def prepare(
@@ -478,16 +527,20 @@ def prepare(
     level: str = "activity",
     activity: str = "type",
     sources: Sequence[str] | None = None,
+    *,
+    full: bool = False,
 ) -> PreparedLog:
-    """Materialise a log's coded steps in the workspace, once, so that maps and variants of that log are
-    read from it (a scan and a GROUP BY) instead of sorting every event again.
+    """Materialise a log's coded steps in the workspace so that maps and variants of that log are read
+    from it (a scan and a GROUP BY) instead of sorting every event again.
 
     Tables ``<prefix>_cases``, ``_activities``, ``_steps`` (cid, pos, aid, prev_aid, seconds, timestamp,
-    new_edge and new_activity: 1 where the edge or activity first occurs in its case),
-    ``_traces`` (cid, events, h1, h2, seconds) and ``_meta`` (fingerprint, spec, built_at). The maps use
-    them only while the fingerprint (last event seq; for customers and episodes also a hash of their
-    table) still matches: new events, a resolve or an analyze make them stale, and the maps fall back to
-    computing from ``events`` until ``prepare`` runs again. DuckDB workspaces only.
+    seq, new_edge and new_activity: 1 where the edge or activity first occurs in its case), ``_traces``
+    (cid, events, h1, h2, seconds) and ``_meta`` (fingerprint, spec, version, built_at). The maps use them
+    only while the fingerprint (last event seq; for customers and episodes also a hash of their table)
+    still matches: new events, a resolve or an analyze make them stale, and the maps compute from
+    ``events`` until ``prepare`` runs again. Run again, ``prepare`` recomputes only the cases whose events
+    changed (new events, or events now belonging to another customer or episode); ``full`` rebuilds.
+    DuckDB workspaces only.
     """
     if not isinstance(engine, DuckDBEngine):
         raise OrditoError("prepare works on a DuckDB workspace; other engines compute maps from events")
@@ -496,8 +549,38 @@ def prepare(
     check_case_notion(engine, case)
     p = prepared_name(spec)
     fingerprint = str(engine.scalar(_fingerprint_sql(case)))
+    try:
+        meta = engine.one(f"SELECT fingerprint, version FROM {p}_meta")
+    except StoreError:
+        meta = None
+    mode, changed = "built", 0
+    if meta is not None and meta[1] == _PREPARED_VERSION and not full:
+        if meta[0] == fingerprint:
+            mode = "current"
+        else:
+            engine.execute(f"DROP TABLE IF EXISTS {p}_meta")
+            changed = _refresh(engine, spec, p)
+            mode = "refreshed"
+    else:
+        engine.execute(f"DROP TABLE IF EXISTS {p}_meta")
+        _build(engine, spec, p)
+    if mode != "current":
+        engine.execute(
+            f"CREATE TABLE {p}_meta AS SELECT CAST(? AS VARCHAR) AS fingerprint, CAST(? AS VARCHAR) AS spec, "
+            "CAST(? AS VARCHAR) AS version, current_timestamp AS built_at",
+            [
+                fingerprint,
+                f"{spec.case}/{spec.level}/{spec.activity}/{','.join(spec.sources)}",
+                _PREPARED_VERSION,
+            ],
+        )
+    row = engine.one(f"SELECT (SELECT count(*) FROM {p}_steps), (SELECT count(*) FROM {p}_traces)")
+    events, n_cases = (int(row[0]), int(row[1])) if row else (0, 0)
+    return PreparedLog(p, spec, events, n_cases, time.perf_counter() - t0, mode, changed)
+
+
+def _build(engine: Engine, spec: LogSpec, p: str) -> None:
     log = keyed_log_sql(spec.case, spec.level, spec.activity, spec.sources)
-    engine.execute(f"DROP TABLE IF EXISTS {p}_meta")
     engine.execute(
         f"""CREATE OR REPLACE TABLE {p}_cases AS
         SELECT case_ns, case_key, row_number() OVER (ORDER BY case_ns, case_key) AS cid
@@ -508,52 +591,84 @@ def prepare(
         SELECT activity, row_number() OVER (ORDER BY activity) AS aid
         FROM (SELECT DISTINCT activity FROM ({log}) AS l1) AS a"""
     )
-    w = "OVER (PARTITION BY cid ORDER BY timestamp, seq)"
-    engine.execute(
-        f"""CREATE OR REPLACE TABLE {p}_steps AS
-        WITH coded AS (
-            SELECT c.cid, a.aid, l.timestamp, l.seq
-            FROM ({log}) AS l
-            JOIN {p}_cases AS c ON c.case_ns = l.case_ns AND c.case_key = l.case_key
-            JOIN {p}_activities AS a ON a.activity = l.activity
-        )
-        SELECT cid, row_number() {w} AS pos, aid, lag(aid) {w} AS prev_aid,
-               date_diff('second', lag(timestamp) {w}, timestamp) AS seconds, timestamp
-        FROM coded"""
-    )
-    # the first time an edge and an activity occur in their case: cases per edge and per activity
-    # become conditional counts instead of COUNT(DISTINCT) over every event
-    engine.execute(
-        f"""CREATE OR REPLACE TABLE {p}_steps AS
-        SELECT *,
-            CASE WHEN row_number() OVER (PARTITION BY cid, prev_aid, aid ORDER BY pos) = 1 THEN 1 ELSE 0 END
-                AS new_edge,
-            CASE WHEN row_number() OVER (PARTITION BY cid, aid ORDER BY pos) = 1 THEN 1 ELSE 0 END
-                AS new_activity
-        FROM {p}_steps"""
-    )
-    longest = engine.scalar(f"SELECT max(pos) FROM {p}_steps")
-    _register_weights(engine, int(longest or 1))
+    engine.execute(f"CREATE OR REPLACE TABLE {p}_steps AS {_steps_sql(p, f'({log})')}")
+    _register_weights(engine, int(engine.scalar(f"SELECT max(pos) FROM {p}_steps") or 1))
     try:
-        engine.execute(
-            f"""CREATE OR REPLACE TABLE {p}_traces AS
-            SELECT s.cid, count(*) AS events,
-                   CAST(sum((s.aid * w.w1) % {P1}) % {P1} AS BIGINT) AS h1,
-                   CAST(sum((s.aid * w.w2) % {P2}) % {P2} AS BIGINT) AS h2,
-                   date_diff('second', min(s.timestamp), max(s.timestamp)) AS seconds
-            FROM {p}_steps AS s JOIN {WEIGHTS_TABLE} AS w ON w.pos = s.pos
-            GROUP BY s.cid"""
-        )
+        engine.execute(f"CREATE OR REPLACE TABLE {p}_traces AS {_traces_sql(p)}")
     finally:
         engine.unregister(WEIGHTS_TABLE)
-    engine.execute(
-        f"CREATE TABLE {p}_meta AS SELECT CAST(? AS VARCHAR) AS fingerprint, CAST(? AS VARCHAR) AS spec, "
-        "current_timestamp AS built_at",
-        [fingerprint, f"{spec.case}/{spec.level}/{spec.activity}/{','.join(spec.sources)}"],
-    )
-    row = engine.one(f"SELECT (SELECT count(*) FROM {p}_steps), (SELECT count(*) FROM {p}_cases)")
-    events, n_cases = (int(row[0]), int(row[1])) if row else (0, 0)
-    return PreparedLog(p, spec, events, n_cases, time.perf_counter() - t0)
+
+
+def _refresh(engine: Engine, spec: LogSpec, p: str) -> int:
+    """Recompute the steps and traces of the cases whose events changed; returns how many cases."""
+    log = keyed_log_sql(spec.case, spec.level, spec.activity, spec.sources)
+    tmp = ("_jl_cur", "_jl_old", "_jl_aff", "_jl_affc", "_jl_src")
+    try:
+        engine.execute(f"CREATE OR REPLACE TEMP TABLE _jl_cur AS {log}")
+        engine.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _jl_old AS
+            SELECT s.seq, k.case_ns, k.case_key FROM {p}_steps AS s JOIN {p}_cases AS k ON k.cid = s.cid"""
+        )
+        # cases with an event that is new, gone, or now in another case (events themselves never change)
+        engine.execute(
+            """CREATE OR REPLACE TEMP TABLE _jl_aff AS
+            SELECT DISTINCT case_ns, case_key FROM (
+                SELECT c.case_ns, c.case_key FROM _jl_cur AS c
+                LEFT JOIN _jl_old AS o ON o.seq = c.seq AND o.case_ns = c.case_ns AND o.case_key = c.case_key
+                WHERE o.seq IS NULL
+                UNION ALL
+                SELECT o.case_ns, o.case_key FROM _jl_old AS o
+                LEFT JOIN _jl_cur AS c ON c.seq = o.seq AND c.case_ns = o.case_ns AND c.case_key = o.case_key
+                WHERE c.seq IS NULL
+            ) AS changed"""
+        )
+        n = int(engine.scalar("SELECT count(*) FROM _jl_aff") or 0)
+        if n == 0:
+            return 0
+        engine.execute(
+            """CREATE OR REPLACE TEMP TABLE _jl_src AS
+            SELECT c.* FROM _jl_cur AS c JOIN _jl_aff AS a ON a.case_ns = c.case_ns AND a.case_key = c.case_key"""
+        )
+        # codes for new cases and activities, after the existing ones
+        engine.execute(
+            f"""INSERT INTO {p}_cases
+            SELECT a.case_ns, a.case_key,
+                   (SELECT coalesce(max(cid), 0) FROM {p}_cases) + row_number() OVER (ORDER BY a.case_ns, a.case_key)
+            FROM (SELECT DISTINCT case_ns, case_key FROM _jl_src) AS a
+            LEFT JOIN {p}_cases AS k ON k.case_ns = a.case_ns AND k.case_key = a.case_key
+            WHERE k.cid IS NULL"""
+        )
+        engine.execute(
+            f"""INSERT INTO {p}_activities
+            SELECT x.activity, (SELECT coalesce(max(aid), 0) FROM {p}_activities) + row_number() OVER (ORDER BY x.activity)
+            FROM (SELECT DISTINCT activity FROM _jl_src) AS x
+            LEFT JOIN {p}_activities AS a ON a.activity = x.activity
+            WHERE a.aid IS NULL"""
+        )
+        engine.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _jl_affc AS
+            SELECT k.cid FROM {p}_cases AS k
+            JOIN _jl_aff AS a ON a.case_ns = k.case_ns AND a.case_key = k.case_key"""
+        )
+        engine.execute(f"DELETE FROM {p}_steps WHERE cid IN (SELECT cid FROM _jl_affc)")
+        engine.execute(f"DELETE FROM {p}_traces WHERE cid IN (SELECT cid FROM _jl_affc)")
+        engine.execute(
+            f"""DELETE FROM {p}_cases WHERE cid IN (SELECT cid FROM _jl_affc)
+            AND NOT EXISTS (SELECT 1 FROM _jl_src AS s WHERE s.case_ns = {p}_cases.case_ns
+                            AND s.case_key = {p}_cases.case_key)"""
+        )
+        engine.execute(f"INSERT INTO {p}_steps {_steps_sql(p, '_jl_src')}")
+        _register_weights(engine, int(engine.scalar(f"SELECT max(pos) FROM {p}_steps") or 1))
+        try:
+            engine.execute(
+                f"INSERT INTO {p}_traces {_traces_sql(p, 'WHERE s.cid IN (SELECT cid FROM _jl_affc)')}"
+            )
+        finally:
+            engine.unregister(WEIGHTS_TABLE)
+        return n
+    finally:
+        for t in tmp:
+            engine.execute(f"DROP TABLE IF EXISTS {t}")
 
 
 def fresh_prepared(engine: Engine, spec: LogSpec) -> str | None:

@@ -182,20 +182,29 @@ def prepare_(
     level: Level = "activity",
     activity: Activity = "type",
     source: Sources = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Rebuild instead of refreshing the changed cases.")
+    ] = False,
 ) -> None:
     """Materialise a log's coded steps in the workspace so that its maps and variants are read, not
-    recomputed (used until new events, a resolve or an analyze change the log)."""
+    recomputed (used until new events, a resolve or an analyze change the log; run again, it refreshes
+    only the cases that changed)."""
     from .maps import prepare
 
     cli = _cli()
     with cli._errors():
         ws = cli._open()
         try:
-            info = prepare(ws.engine, case, level, activity, source)
+            info = prepare(ws.engine, case, level, activity, source, full=full)
         finally:
             ws.close()
+        how = {
+            "built": "built",
+            "refreshed": f"refreshed ({info.changed_cases:,} cases changed)",
+            "current": "already current",
+        }[info.mode]
         cli.console.print(
-            f"prepared {info.prefix}: {info.cases:,} cases, {info.events:,} events in {info.seconds:.1f} s"
+            f"prepared {info.prefix} {how}: {info.cases:,} cases, {info.events:,} events in {info.seconds:.1f} s"
         )
 
 
