@@ -96,6 +96,31 @@ def main() -> None:
             ]
         if idn.get("notes"):
             lines += [f"Notes: {idn['notes']}", ""]
+    fz = _load("fuzzy")  # probabilistic identity (bench/fuzzy_bench.py)
+    if fz:
+        full, inc, t = fz["resolve_from_scratch"], fz["resolve_incremental"], fz["targets"]
+        lines += [
+            "## Probabilistic identity (fuzzy person records)",
+            "",
+            f"Command: `{fz['command']}`  ",
+            f"Machine: {_machine(fz['machine'])}; load at start {fz.get('load_average_at_start')}",
+            "",
+            "| measure | result | target |",
+            "|---|---|---|",
+            f"| {fz['data']['records']:,} person records resolved from scratch (model training included) | "
+            f"{full['seconds']:.1f} s, peak {full['peak_rss_gb']:.2f} GB, {full['candidate_pairs']:,} candidate pairs | "
+            f"≤ {t['from_scratch_seconds']} s: {_verdict(full['seconds'] <= t['from_scratch_seconds'])} |",
+            f"| {fz['data']['new_records']:,} new records incrementally | {inc['seconds']:.1f} s | "
+            f"≤ {t['incremental_seconds']} s: {_verdict(inc['seconds'] <= t['incremental_seconds'])} |",
+            f"| existing records changing customer (not by a recorded merge) | "
+            f"{fz['existing_records_changing_customer']} ({fz['changes_not_explained_by_a_recorded_merge']}) | (0) |",
+            f"| pairwise precision / recall on the generated records | {fz['accuracy']['precision']} / "
+            f"{fz['accuracy']['recall']} | |",
+            "",
+            "Stage timings from scratch (s): "
+            + ", ".join(f"{k} {v}" for k, v in full.get("timings", {}).items()),
+            "",
+        ]
     api = _load("api_load")
     if api:
         b, tr = api["batch"], api["track"]
