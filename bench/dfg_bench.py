@@ -138,7 +138,7 @@ def main() -> None:
     # prepared: the coded steps materialised once in the workspace (`ordito journeys prepare`)
     with ordito.Workspace(ws_path) as ws:
         t = time.perf_counter()
-        info = maps.prepare(ws.engine, "thread")
+        info = maps.prepare(ws.engine, "thread", full=True)  # a rebuild, even if a run left one
         t_prepare = round(time.perf_counter() - t, 2)
         print("ordito prepare", t_prepare, flush=True)
     with ordito.Workspace(ws_path, read_only=True) as ws:
