@@ -312,7 +312,9 @@ def router() -> APIRouter:
                 [episode_id],
             )
             first = eng.scalar(
-                "SELECT min(ee.seq) FROM episode_events ee WHERE ee.episode_id = ?", [episode_id]
+                "SELECT e.seq FROM episode_events ee JOIN events e ON e.seq = ee.seq WHERE ee.episode_id = ? "
+                "ORDER BY e.occurred_at, e.seq LIMIT 1",
+                [episode_id],
             )
         clear = principal.can("identifiers.unmasked")
         for fr in frictions:

@@ -40,7 +40,7 @@ from .filters import NO_DEPARTMENT, Scope
 from .flows import handover_pairs_sql, paths_sql, steps_sql
 from .sections import FUNNEL_STAGES
 
-__all__ = ["DRILL_KEYS", "KINDS", "describe", "episode_ids_sql", "page", "parse"]
+__all__ = ["DRILL_KEYS", "KINDS", "counted", "describe", "episode_ids_sql", "number", "page", "parse"]
 
 KINDS: dict[str, tuple[str, ...]] = {
     "episodes": ("min_contacts",),
@@ -273,9 +273,18 @@ def page(
     }
 
 
+def number(engine: Engine, sc: Scope, d: Mapping[str, str]) -> tuple[int, str]:
+    """The number behind the drill-down ``d``, as its section counts it, and its unit."""
+    kind = d.get("drill")
+    if kind == "friction" or kind == "handover" or (kind == "kpi" and d.get("measure") == "contacts"):
+        return counted(engine, sc, d, 0)
+    n = engine.scalar(f"SELECT count(DISTINCT episode_id) FROM ({episode_ids_sql(sc, d)}) AS d")
+    return int(n or 0), "episodes"
+
+
 def counted(engine: Engine, sc: Scope, d: Mapping[str, str], episodes: int) -> tuple[int, str]:
-    """The number the drill-down came from and its unit: frictions and contacts are counted as such,
-    everything else in episodes."""
+    """The number the drill-down came from and its unit: frictions, contacts and handovers are counted as
+    such, everything else in episodes."""
     kind = d.get("drill")
     if kind == "friction":
         cond = [sc.frictions("f")]
@@ -292,4 +301,10 @@ def counted(engine: Engine, sc: Scope, d: Mapping[str, str], episodes: int) -> t
             f"SELECT count(*) FROM episode_contacts c WHERE c.episode_id IN ({sc.episode_ids()}){cond2}"
         )
         return int(n or 0), "contacts"
+    if kind == "handover":
+        n = engine.scalar(
+            f"SELECT count(*) FROM ({handover_pairs_sql(sc)}) AS h "
+            f"WHERE source = {lit(d['src'])} AND target = {lit(d['dst'])}"
+        )
+        return int(n or 0), "handovers"
     return episodes, "episodes"

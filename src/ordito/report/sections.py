@@ -318,7 +318,7 @@ def journey_map(engine: Engine, sc: Scope) -> Section:
                     for e in top
                 ],
                 "drill": [
-                    [None, None, None, drill("handover", src=e["source"], dst=e["target"]), None] for e in top
+                    [None, None, drill("handover", src=e["source"], dst=e["target"]), None, None] for e in top
                 ],
             }
         )

@@ -1,10 +1,10 @@
 """Customer segments, for the segment filter of the analyst pages and the report.
 
-Where the data carries a segment, ordito uses it: a customer's segment is the ``segment`` trait on their
-latest event that has one (a CRM or CDP export's segment, sent as a trait). The demo company does not
-export its customers' segments, and many silos do not either; then ordito computes **value tiers** from
-order values, the way the agent's customer header counts spend (``order_placed`` and
-``store_purchase`` values), per currency:
+No segment exists in the events: ordito's canonical person attributes (``model.TRAIT_FIELDS``) have no
+segment field, no built-in mapping reads one, and the demo company keeps its customers' segments
+(occasional, regular, frequent) in its ground truth only, which must not feed any rule. So ordito
+segments customers by **value tiers** computed from order values, the way the agent's customer header
+counts spend (``order_placed`` and ``store_purchase`` values), per currency:
 
 * ``high``: the top 20% of customers who ordered, by what they spent in the workspace's whole history;
 * ``mid``: the next 30%;
@@ -28,7 +28,6 @@ __all__ = [
     "Segmentation",
     "register_members",
     "segmentation",
-    "trait_segments_sql",
     "value_tiers_sql",
 ]
 
@@ -42,19 +41,6 @@ TIER_LABELS = {
     "low": "low value (other 50% who ordered)",
     "none": "no order",
 }
-
-
-def trait_segments_sql() -> str:
-    """Each customer's latest ``segment`` trait."""
-    return """
-SELECT customer_key, segment FROM (
-    SELECT ec.customer_key, json_extract_string(e.traits, '$.segment') AS segment,
-           row_number() OVER (PARTITION BY ec.customer_key ORDER BY e.occurred_at DESC, e.seq DESC) AS rn
-    FROM events AS e JOIN event_customer AS ec ON ec.seq = e.seq
-    WHERE ec.customer_key IS NOT NULL AND e.traits IS NOT NULL
-      AND json_extract_string(e.traits, '$.segment') IS NOT NULL
-) AS t WHERE rn = 1
-"""
 
 
 def value_tiers_sql() -> str:
@@ -84,7 +70,7 @@ WHERE c.status = 'active'
 
 @dataclass(frozen=True)
 class Segmentation:
-    """How customers are segmented here: ``source`` is ``trait`` or ``value``; ``segments`` lists
+    """How customers are segmented here (``source``: ``value``, the only one today); ``segments`` lists
     ``(id, label, customers)``."""
 
     source: str
@@ -96,28 +82,11 @@ class Segmentation:
         return {s: label for s, label, _ in self.segments}
 
     def sql(self) -> str:
-        return trait_segments_sql() if self.source == "trait" else value_tiers_sql()
-
-
-def _has_trait(engine: Engine) -> bool:
-    n = engine.scalar(
-        "SELECT count(*) FROM (SELECT 1 FROM events WHERE traits IS NOT NULL "
-        "AND json_extract_string(traits, '$.segment') IS NOT NULL LIMIT 1) AS t"
-    )
-    return bool(n)
+        return value_tiers_sql()
 
 
 def segmentation(engine: Engine) -> Segmentation:
     """The workspace's segments and how many customers each holds."""
-    if _has_trait(engine):
-        rows = engine.execute(
-            f"SELECT segment, count(*) AS n FROM ({trait_segments_sql()}) AS t GROUP BY segment ORDER BY segment"
-        )
-        return Segmentation(
-            "trait",
-            "the customer's `segment` trait (latest value)",
-            tuple((str(s), str(s), int(n)) for s, n in rows),
-        )
     counts = dict(
         engine.execute(f"SELECT segment, count(*) AS n FROM ({value_tiers_sql()}) AS t GROUP BY segment")
     )
