@@ -102,12 +102,61 @@ def build_workspace(copies: int) -> Path:
     return ws_path
 
 
+def measure_refresh(ws_path: Path, n_new: int = 10_000) -> dict[str, Any]:
+    """On a copy of the workspace: ingest ``n_new`` events (new cases and events of existing ones),
+    refresh the prepared log, and check its map against the one computed from the events."""
+    import shutil
+    import tempfile
+
+    import duckdb
+
+    import ordito
+    from ordito.journeys import maps
+
+    with tempfile.TemporaryDirectory(prefix="dfg_bench_") as tmp:
+        copy = Path(tmp) / "ws.duckdb"
+        shutil.copy(ws_path, copy)
+        extra = Path(tmp) / "bpic2012_extra.csv"
+        src = Path(os.environ.get("ORDITO_REAL_DATA", "../shared/data")) / "process-logs" / "bpic2012.csv.gz"
+        # the first applications again as a 40th copy (new cases), plus late events on copy 00's cases
+        con = duckdb.connect()
+        con.execute(
+            f"""COPY (
+                SELECT * EXCLUDE (n) REPLACE (
+                    "case:concept:name" || CASE WHEN n % 2 = 0 THEN '-r99' ELSE '-r00' END AS "case:concept:name")
+                FROM (SELECT *, row_number() OVER () AS n FROM read_csv('{src}', all_varchar = true)) AS x
+                WHERE n <= {n_new}
+            ) TO '{extra}' (HEADER, DELIMITER ',')"""
+        )
+        con.close()
+        with ordito.Workspace(copy) as ws:
+            ws.ingest(extra, mapping=ROOT / "examples" / "mappings" / "bpic2012.yaml")
+            t = time.perf_counter()
+            info = maps.prepare(ws.engine, "thread")
+            seconds = round(time.perf_counter() - t, 2)
+            print(
+                f"ordito prepare after {n_new:,} new events: {info.mode}, {info.changed_cases:,} cases, {seconds} s"
+            )
+            warm = maps.dfg(ws.engine, "thread")
+            cold = maps.dfg(ws.engine, "thread", use_prepared=False)
+            assert warm.prepared and warm.edges == cold.edges and warm.nodes == cold.nodes
+        return {
+            "new_events": n_new,
+            "mode": info.mode,
+            "changed_cases": info.changed_cases,
+            "seconds": seconds,
+        }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--copies", type=int, default=39, help="copies of BPIC 2012 (39: 10.2M events)")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each ordito measurement")
     ap.add_argument("--pm4py-repeat", type=int, default=2, help="runs of each pm4py measurement")
     ap.add_argument("--skip-variants", action="store_true")
+    ap.add_argument(
+        "--skip-refresh", action="store_true", help="skip the refresh measurement (copies the workspace)"
+    )
     args = ap.parse_args()
     load_start = uptime()
     print(load_start, flush=True)
@@ -152,6 +201,7 @@ def main() -> None:
             pvar, tp_var = timed(lambda: maps.variants(ws.engine, "thread", top=None), args.repeat)
             assert pvar.counts() == var.counts()
             print("ordito variants from the prepared log", tp_var, flush=True)
+    refresh = {} if args.skip_refresh else measure_refresh(ws_path)
     with ordito.Workspace(ws_path, read_only=True) as ws:
         t = time.perf_counter()
         df = event_log(ws.engine, "thread").to_pandas()
@@ -178,6 +228,7 @@ def main() -> None:
         "ordito_from_events_seconds": t_core,
         "ordito_from_events_full_map_seconds": t_full,
         "ordito_prepare_seconds": t_prepare,
+        "ordito_refresh": refresh,
         "ordito_prepared_seconds": tp_core,
         "ordito_prepared_full_map_seconds": tp_full,
         "speedup_from_events": round(med(t_pm) / med(t_core), 1),

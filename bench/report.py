@@ -163,6 +163,14 @@ def main() -> None:
             f"| ordito full map from events (+ cases, nodes) | {_s(d['ordito_from_events_full_map_seconds'])} | "
             f"{d['speedup_from_events_full_map']}x | |",
             f"| ordito `prepare` (once) | {d['ordito_prepare_seconds']:.2f} | | |",
+        ]
+        rf = d.get("ordito_refresh")
+        if rf:
+            lines.append(
+                f"| ordito `prepare` again after {rf['new_events']:,} new events ({rf['mode']}: "
+                f"{rf['changed_cases']:,} cases) | {rf['seconds']:.2f} | | |"
+            )
+        lines += [
             f"| ordito DFG from the prepared log | {_s(d['ordito_prepared_seconds'])} | {d['speedup_prepared']}x | "
             f"{_verdict(d['speedup_prepared'] >= 10)} |",
             f"| ordito full map from the prepared log | {_s(d['ordito_prepared_full_map_seconds'])} | "

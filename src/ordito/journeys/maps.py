@@ -23,6 +23,8 @@ Performance: case ids and activities are replaced by integer codes (two small DI
 back) before the one sort by case and time; on DuckDB the window runs over one global order (``ORDER BY
 case, time, seq`` and a comparison with the previous row's case), which is faster there than ``PARTITION
 BY``; other engines get ``PARTITION BY`` (a global order would move every row to one Spark task).
+That sort is still the cost of a map from the events; :func:`prepare` materialises a log's coded steps
+in a DuckDB workspace (refreshed case by case as events arrive), and the maps then read them.
 """
 
 from __future__ import annotations
@@ -42,13 +44,23 @@ from .log import LogSpec, case_id_sql, check_case_notion, keyed_log_sql
 
 __all__ = [
     "JourneyMap",
+    "PreparedLog",
     "Variant",
+    "Variants",
     "dfg",
     "dfg_sql",
+    "fresh_prepared",
+    "longest_case_sql",
     "nodes_sql",
+    "prepare",
+    "prepared_dfg_sql",
+    "prepared_name",
+    "prepared_nodes_sql",
+    "prepared_variants_sql",
     "sankey",
     "sankey_sql",
     "variants",
+    "variants_check_sql",
     "variants_sql",
 ]
 
@@ -604,30 +616,41 @@ def _refresh(engine: Engine, spec: LogSpec, p: str) -> int:
     log = keyed_log_sql(spec.case, spec.level, spec.activity, spec.sources)
     tmp = ("_jl_cur", "_jl_old", "_jl_aff", "_jl_affc", "_jl_src")
     try:
-        engine.execute(f"CREATE OR REPLACE TEMP TABLE _jl_cur AS {log}")
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _jl_old AS
-            SELECT s.seq, k.case_ns, k.case_key FROM {p}_steps AS s JOIN {p}_cases AS k ON k.cid = s.cid"""
-        )
-        # cases with an event that is new, gone, or now in another case (events themselves never change)
-        engine.execute(
-            """CREATE OR REPLACE TEMP TABLE _jl_aff AS
-            SELECT DISTINCT case_ns, case_key FROM (
-                SELECT c.case_ns, c.case_key FROM _jl_cur AS c
-                LEFT JOIN _jl_old AS o ON o.seq = c.seq AND o.case_ns = c.case_ns AND o.case_key = c.case_key
-                WHERE o.seq IS NULL
-                UNION ALL
-                SELECT o.case_ns, o.case_key FROM _jl_old AS o
-                LEFT JOIN _jl_cur AS c ON c.seq = o.seq AND c.case_ns = o.case_ns AND c.case_key = o.case_key
-                WHERE c.seq IS NULL
-            ) AS changed"""
-        )
+        if spec.case == "thread":
+            # events never change and an event's thread is written on it: only new events change cases
+            last = int(engine.scalar(f"SELECT coalesce(max(seq), 0) FROM {p}_steps") or 0)
+            engine.execute(
+                f"""CREATE OR REPLACE TEMP TABLE _jl_aff AS
+                SELECT DISTINCT case_ns, case_key FROM ({log}) AS l WHERE l.seq > {last}"""
+            )
+            cur = f"({log})"
+        else:
+            # a resolve or an analyze can move old events to another customer or episode: compare
+            engine.execute(f"CREATE OR REPLACE TEMP TABLE _jl_cur AS {log}")
+            engine.execute(
+                f"""CREATE OR REPLACE TEMP TABLE _jl_old AS
+                SELECT s.seq, k.case_ns, k.case_key FROM {p}_steps AS s JOIN {p}_cases AS k ON k.cid = s.cid"""
+            )
+            # cases with an event that is new, gone, or now in another case
+            engine.execute(
+                """CREATE OR REPLACE TEMP TABLE _jl_aff AS
+                SELECT DISTINCT case_ns, case_key FROM (
+                    SELECT c.case_ns, c.case_key FROM _jl_cur AS c
+                    LEFT JOIN _jl_old AS o ON o.seq = c.seq AND o.case_ns = c.case_ns AND o.case_key = c.case_key
+                    WHERE o.seq IS NULL
+                    UNION ALL
+                    SELECT o.case_ns, o.case_key FROM _jl_old AS o
+                    LEFT JOIN _jl_cur AS c ON c.seq = o.seq AND c.case_ns = o.case_ns AND c.case_key = o.case_key
+                    WHERE c.seq IS NULL
+                ) AS changed"""
+            )
+            cur = "_jl_cur"
         n = int(engine.scalar("SELECT count(*) FROM _jl_aff") or 0)
         if n == 0:
             return 0
         engine.execute(
-            """CREATE OR REPLACE TEMP TABLE _jl_src AS
-            SELECT c.* FROM _jl_cur AS c JOIN _jl_aff AS a ON a.case_ns = c.case_ns AND a.case_key = c.case_key"""
+            f"""CREATE OR REPLACE TEMP TABLE _jl_src AS
+            SELECT c.* FROM {cur} AS c JOIN _jl_aff AS a ON a.case_ns = c.case_ns AND a.case_key = c.case_key"""
         )
         # codes for new cases and activities, after the existing ones
         engine.execute(
