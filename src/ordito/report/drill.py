@@ -298,7 +298,7 @@ def counted(engine: Engine, sc: Scope, d: Mapping[str, str], episodes: int) -> t
         team = d["team"]
         cond2 = "" if team == "all" else f" AND coalesce(c.department, 'none') = {lit(team)}"
         n = engine.scalar(
-            f"SELECT count(*) FROM episode_contacts c WHERE c.episode_id IN ({sc.episode_ids()}){cond2}"
+            f"SELECT count(*) FROM episode_contacts c WHERE {sc.in_episodes('c.episode_id')}{cond2}"
         )
         return int(n or 0), "contacts"
     if kind == "handover":

@@ -215,6 +215,17 @@ class Scope:
         c += self._segment(f"{a}.customer_key")
         return " AND ".join(c) or "TRUE"
 
+    @property
+    def everything(self) -> bool:
+        """True when the scope holds every episode: no filter, and the period is the workspace's whole
+        span (every episode starts at one of its events, so inside it). Lets the big statements skip a
+        semi-join that keeps every row."""
+        return self.filters.empty
+
+    def in_episodes(self, col: str) -> str:
+        """A condition: ``col`` (an episode id) is in scope (``TRUE`` when the scope holds everything)."""
+        return "TRUE" if self.everything else f"{col} IN ({self.episode_ids()})"
+
     def episode_ids(self, *, period: bool = True) -> str:
         """``SELECT episode_id`` of the episodes in scope."""
         return f"SELECT sc.episode_id FROM episodes AS sc WHERE {self.episodes('sc', period=period)}"

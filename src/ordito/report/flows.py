@@ -27,7 +27,7 @@ SELECT episode_id, step, channel FROM (
         SELECT ee.episode_id, e.channel, e.occurred_at, e.seq,
                lag(e.channel) OVER (PARTITION BY ee.episode_id ORDER BY e.occurred_at, e.seq) AS prev
         FROM episode_events AS ee JOIN events AS e ON e.seq = ee.seq
-        WHERE ee.episode_id IN ({scope.episode_ids()})
+        WHERE {scope.in_episodes("ee.episode_id")}
     ) AS ev
     WHERE prev IS NULL OR prev <> channel
 ) AS st {cap}
@@ -52,7 +52,7 @@ FROM (
     SELECT ee.episode_id, e.department, e.occurred_at,
            lag(e.department) {w} AS prev, lag(e.occurred_at) {w} AS prev_at
     FROM episode_events AS ee JOIN events AS e ON e.seq = ee.seq
-    WHERE e.department IS NOT NULL AND ee.episode_id IN ({scope.episode_ids()})
+    WHERE e.department IS NOT NULL AND {scope.in_episodes("ee.episode_id")}
 ) AS d
 WHERE prev IS NOT NULL
 """

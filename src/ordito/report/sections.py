@@ -273,11 +273,13 @@ def journey_map(engine: Engine, sc: Scope) -> Section:
     )
     if not has_rows(engine, "episodes"):
         return _missing(s, "No episodes yet: run `ordito analyze`.")
-    edges = engine.records(f"""
+    # one pass: the edges, and (the empty grouping set) the episodes with any handover
+    rows = engine.records(f"""
         SELECT source, target, count(*) AS frequency, count(DISTINCT episode_id) AS cases,
-               avg(seconds) AS mean_seconds
-        FROM ({handover_pairs_sql(sc)}) AS h GROUP BY source, target""")
-    cases = engine.scalar(f"SELECT count(DISTINCT episode_id) FROM ({handover_pairs_sql(sc)}) AS h")
+               avg(seconds) AS mean_seconds, grouping(source, target) AS total
+        FROM ({handover_pairs_sql(sc)}) AS h GROUP BY GROUPING SETS ((source, target), ())""")
+    edges = [r for r in rows if not r["total"]]
+    cases = next((r["cases"] for r in rows if r["total"]), 0)
     if edges:
         labels = sorted({e["source"] for e in edges} | {e["target"] for e in edges})
         cell = {(e["source"], e["target"]): e for e in edges}
@@ -490,6 +492,8 @@ def _fmt(v: Any, how: str) -> str:
 
 def scoped_engine(engine: Engine, sc: Scope) -> Engine:
     """``engine`` with the journeys tables read through the scope's episodes (for ordito.journeys.kpis)."""
+    if sc.everything:
+        return engine
     ids = f"episode_id IN ({sc.episode_ids()})"
     return RestrictedEngine(
         engine, {"episodes": ids, "episode_contacts": ids, "episode_events": ids, "friction": ids}
