@@ -133,3 +133,14 @@ def test_the_package_ships_its_templates_and_static_files() -> None:
     globs = data["tool"]["setuptools"]["package-data"]["ordito"]
     assert {"analyst/templates/*", "analyst/static/*", "report/templates/*"} <= set(globs)
     assert plotly_assets.maplibre_id() is not None  # the bundle still injects MapLibre's style by id
+
+
+def test_the_demo_prints_an_analyst_log_in(ws: ordito.Workspace) -> None:
+    from ordito.agent.auth import Authority, get_user, session_key
+    from ordito.analyst import DEMO_ANALYST, demo_login
+
+    name, first = demo_login(ws.engine)
+    again = demo_login(ws.engine)[1]
+    assert name == DEMO_ANALYST and first != again and get_user(ws.engine, name).role == "analyst"
+    auth = Authority(ws.engine.cursor(), session_key(ws.path))
+    auth.login(name, again, None)

@@ -31,10 +31,14 @@ def _print_demo(ws: Workspace, key: str, host: str, port: int) -> None:
 
     base = f"http://{host}:{port}"
     user, password = demo_login(ws.engine)
+    from ..analyst import demo_login as analyst_login
+
+    analyst, analyst_pw = analyst_login(ws.engine)
     lines = [
         "",
         f"ordito is serving {ws.path} at {base}",
         f"  web app:            {base}/   demo log-in: {user} / {password} (role agent)",
+        f"  analytics:          {base}/analytics   demo log-in: {analyst} / {analyst_pw} (role analyst)",
         f"  API reference:      {base}/docs",
         f"  screen pop (JSON):  {base}/v1/context?phone=...   (needs an API token: `ordito user token`)",
         f"  demo write key (source 'web'): {key}",
