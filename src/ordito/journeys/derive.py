@@ -27,8 +27,8 @@ def attach_sql() -> str:
 INSERT INTO _jee
 SELECT ev.seq, m.ep, 'attached' AS role
 FROM events ev
-JOIN (SELECT source, thread, min(ep) AS ep FROM _jev JOIN _jee USING (seq)
-      WHERE thread IS NOT NULL AND channel NOT IN ('web', 'app') AND source NOT IN ('shop', 'pos', 'surveys')
+JOIN (SELECT source, thread, min(ep) AS ep FROM _jevo JOIN _jee USING (seq)
+      WHERE thread IS NOT NULL AND source NOT IN ('shop', 'pos', 'surveys')
       GROUP BY source, thread) m
   ON m.source = ev.source AND m.thread = ev.thread_id
 WHERE NOT EXISTS (SELECT 1 FROM event_customer c WHERE c.seq = ev.seq AND c.customer_key IS NOT NULL)
@@ -36,7 +36,7 @@ WHERE NOT EXISTS (SELECT 1 FROM event_customer c WHERE c.seq = ev.seq AND c.cust
 """
 
 
-def events_sql(params: Params) -> str:
+def events_sql(params: Params, n_threaded: int) -> str:
     depts = params.channel_departments
     dept = (
         "coalesce(dept, CASE channel "
@@ -48,9 +48,10 @@ CREATE OR REPLACE TEMP TABLE _jx AS
 SELECT seq, ep, urole, ukey, t, source, channel, type, {dept} AS dept, agent, queue, thread, direction, text,
        value, talk_s, hold_s, origin, signup_form, page_kind
 FROM (
-    SELECT j.seq, j.ep, j.role AS urole, k.ukey, e.t, e.source, e.channel, e.type, e.dept, e.agent, e.queue, e.thread,
+    SELECT j.seq, j.ep, j.role AS urole, e.ukey, e.t, e.source, e.channel, e.type, e.dept, e.agent, e.queue, e.thread,
            e.direction, e.text, e.value, e.talk_s, e.hold_s, e.origin, e.signup_form, e.page_kind
-    FROM _jee j JOIN _jev e USING (seq) JOIN _jukey k USING (seq)
+    FROM _jee j JOIN _jev e USING (seq)
+    WHERE j.ep < {n_threaded}  -- episodes of one browsing session (or one newsletter visit) need none of this
     UNION ALL
     SELECT j.seq, j.ep, 'attached', NULL, ev.occurred_at, ev.source, ev.channel, ev.type, ev.department, ev.agent_id,
            ev.queue, ev.thread_id, ev.direction, ev.text, ev.value, NULL, NULL, NULL, false, NULL
@@ -74,6 +75,8 @@ WITH x AS (
            row_number() OVER (PARTITION BY ep, source, thread, direction ORDER BY t, seq) AS k_dir,
            row_number() OVER (PARTITION BY ep, channel, type ORDER BY t, seq) AS k_type
     FROM _jx
+    WHERE channel IN ('voice', 'chat', 'sms', 'email', 'social', 'store')
+       OR (channel IN ('web', 'app') AND type = 'form_submitted')
 ),
 c AS (
     SELECT seq, ep, t, source, channel, type, dept, thread, direction, value,
@@ -162,7 +165,7 @@ def handled_sql() -> str:
 CREATE OR REPLACE TEMP TABLE _jh AS
 WITH x AS (
     SELECT *, row_number() OVER (PARTITION BY ep, source, thread, agent IS NOT NULL ORDER BY t, seq) AS k_agent
-    FROM _jx
+    FROM _jx WHERE channel IN ('voice', 'chat', 'sms', 'email', 'social') AND dept IS NOT NULL
 )
 SELECT seq, ep, t, channel, dept FROM x
 WHERE dept IS NOT NULL AND (
@@ -239,12 +242,17 @@ SELECT p.episode_id, p.customer_key, p.intent, p.kind, p.intent_source, p.first_
        coalesce(con.n_transfers, 0) AS n_transfers, ev.bought, ev.cancelled
 FROM _jep p JOIN ev USING (ep) LEFT JOIN ch USING (ep) LEFT JOIN dp USING (ep) LEFT JOIN con USING (ep)
 LEFT JOIN _jres r USING (ep)
+UNION ALL
+-- an episode of one unit: its figures are the unit's
+SELECT p.episode_id, p.customer_key, p.intent, p.kind, p.intent_source, p.first_seq, p.ep,
+       u.t0, u.t1, u.n, 0, u.channel, NULL, NULL, NULL, 0, 0, 0, false, false
+FROM _jtriv t JOIN _junit u USING (ukey) JOIN _jep p ON p.ep = t.ep
 """
 
 
-def build(engine: Engine, params: Params) -> None:
+def build(engine: Engine, params: Params, n_threaded: int) -> None:
     engine.execute(attach_sql())
-    engine.execute(events_sql(params))
+    engine.execute(events_sql(params, n_threaded))
     engine.execute(contacts_sql(params))
     engine.execute(handled_sql())
     engine.execute(resolutions_sql())

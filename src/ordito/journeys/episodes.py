@@ -8,62 +8,70 @@ same ids to the same episodes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from itertools import groupby
-from typing import Any
 
 import pyarrow as pa
 
 from ..store.base import Engine
+from ..store.sqlutil import lit
 from . import features
+from .features import TRIVIAL_ROLES
 from .params import Params
-from .thread import UNIT_COLUMNS, Threader, units_from_rows
-
-#: batch of units fetched from the engine at a time
-_BATCH = 200_000
+from .thread import UNIT_COLUMNS, Threader, units_from_columns
 
 
-def thread_scope(engine: Engine, params: Params, progress: Callable[[str, float], None] | None = None) -> int:
-    """Build ``_jee(seq, episode_key, role)`` and ``_jep`` (one row per episode) for ``_jscope``.
+def thread_scope(
+    engine: Engine, params: Params, progress: Callable[[str, float], None] | None = None, full: bool = False
+) -> int:
+    """Build ``_jee(seq, ep, role)`` and ``_jep`` (one row per episode) for ``_jscope``.
 
-    Returns the number of episodes.
+    Units whose role makes them an episode of their own (a browsing session, a newsletter visit, a
+    relationship survey) are numbered in the engine; the others are threaded in Python. Returns the number
+    of threaded episodes (they are numbered first: ``ep`` below it).
     """
-    features.build(engine, params)
+    features.build(engine, params, full)
     if progress:
         progress("features", 0.3)
-    cols = ", ".join(UNIT_COLUMNS)
-    tbl = engine.arrow(f"SELECT {cols} FROM _junit ORDER BY ck, t0, first_seq, ukey")
+    trivial = "(" + ", ".join(lit(r) for r in TRIVIAL_ROLES) + ")"
+    cols = ", ".join(
+        "epoch(t0) AS t0" if c == "t0" else "epoch(t1) AS t1" if c == "t1" else c for c in UNIT_COLUMNS
+    )
+    tbl = engine.arrow(
+        f"""SELECT {cols} FROM _junit WHERE role IS NULL OR role NOT IN {trivial}
+            ORDER BY ck, _junit.t0, first_seq, ukey"""
+    )
+    units = units_from_columns({name: tbl.column(name).to_pylist() for name in UNIT_COLUMNS})
+    del tbl
     threader = Threader(params)
-    ukeys: list[str] = []
-    ep_idx: list[int] = []
-    roles: list[str] = []
-    n_rows = tbl.num_rows
-    done = 0
-
-    def rows() -> Iterator[dict[str, Any]]:
-        for batch in tbl.to_batches(_BATCH):
-            yield from batch.to_pylist()
-
     cands: dict[str, list[str]] = {}
     for ukey, cand in engine.execute(
         """SELECT k.ukey, list(DISTINCT a.candidate ORDER BY a.candidate) FROM _jamb a JOIN _jukey k USING (seq)
            GROUP BY k.ukey"""
     ):
         cands[ukey] = cand
-    for ck, group in groupby(units_from_rows(rows()), key=lambda u: u.ck):
-        units = list(group)
+    ukeys: list[str] = []
+    ep_idx: list[int] = []
+    roles: list[str] = []
+    n_units = len(units)
+    done = 0
+    step = max(n_units // 20, 1)
+    for ck, group in groupby(units, key=lambda u: u.ck):
+        mine = list(group)
         if ck == "~":  # events of shared identifiers: adopted by the candidate whose need they fit
-            units = [u for u in units if threader.adopt(u, cands.get(u.ukey, ())) is not None]
+            mine = [u for u in mine if threader.adopt(u, cands.get(u.ukey, ())) is not None]
         else:
-            threader.thread(units)
-        for u in units:
+            threader.thread(mine)
+        for u in mine:
             ukeys.append(u.ukey)
             ep_idx.append(u.ep)
             roles.append(u.role)
-        done += len(units)
-        if progress and done % 50_000 < len(units):
-            progress("threading", 0.3 + 0.5 * done / max(n_rows, 1))
+        before = done
+        done += len(mine)
+        if progress and done // step != before // step:
+            progress("threading", 0.3 + 0.4 * done / max(n_units, 1))
     eps = threader.episodes
+    n_threaded = len(eps)
     unit_map = pa.table(
         {
             "ukey": pa.array(ukeys, pa.string()),
@@ -81,15 +89,24 @@ def thread_scope(engine: Engine, params: Params, progress: Callable[[str, float]
     )
     engine.register("_junit_map", unit_map)
     engine.register("_jep_attr", ep_tbl)
+    kind = "CASE role WHEN 'browse' THEN 'browse' WHEN 'newsletter' THEN 'marketing' ELSE 'feedback' END"
+    how = "CASE role WHEN 'browse' THEN 'pages' WHEN 'newsletter' THEN 'newsletter landing' ELSE 'relationship survey' END"
+    engine.execute(f"""CREATE OR REPLACE TEMP TABLE _jtriv AS
+        SELECT ukey, ck, first_seq, role, {n_threaded - 1} + row_number() OVER (ORDER BY ukey) AS ep
+        FROM _junit WHERE role IN {trivial} AND ck <> '~'""")
     engine.execute("""CREATE OR REPLACE TEMP TABLE _jee AS
-        SELECT k.seq, m.ep, m.role FROM _jukey k JOIN _junit_map m USING (ukey)""")
-    engine.execute("""CREATE OR REPLACE TEMP TABLE _jepkey AS
-        SELECT j.ep, 'ep_' || substr(md5(any_value(e.ck) || ':' || CAST(min(j.seq) AS VARCHAR)), 1, 16) AS episode_id,
-               any_value(e.ck) AS customer_key, min(j.seq) AS first_seq
-        FROM _jee j JOIN _jev e USING (seq) WHERE e.ck <> '~' GROUP BY j.ep""")
-    engine.execute("""CREATE OR REPLACE TEMP TABLE _jep AS
-        SELECT k.episode_id, k.customer_key, k.first_seq, a.kind, a.intent, a.intent_source, k.ep
-        FROM _jepkey k JOIN _jep_attr a USING (ep)""")
+        SELECT k.seq, m.ep, m.role FROM _jukey k
+        JOIN (SELECT ukey, ep, role FROM _junit_map UNION ALL SELECT ukey, ep, role FROM _jtriv) m USING (ukey)""")
+    engine.execute(f"""CREATE OR REPLACE TEMP TABLE _jep AS
+        SELECT 'ep_' || substr(md5(k.ck || ':' || CAST(k.first_seq AS VARCHAR)), 1, 16) AS episode_id,
+               k.ck AS customer_key, k.first_seq, a.kind, a.intent, a.intent_source, k.ep
+        FROM (SELECT m.ep, any_value(u.ck) AS ck, min(u.first_seq) AS first_seq
+              FROM _junit_map m JOIN _junit u USING (ukey) WHERE u.ck <> '~' GROUP BY m.ep) k
+        JOIN _jep_attr a USING (ep)
+        UNION ALL
+        SELECT 'ep_' || substr(md5(ck || ':' || CAST(first_seq AS VARCHAR)), 1, 16), ck, first_seq,
+               {kind}, {kind}, {how}, ep
+        FROM _jtriv""")
     engine.unregister("_junit_map")
     engine.unregister("_jep_attr")
-    return len(eps)
+    return n_threaded

@@ -2,7 +2,7 @@
 
 Two temporary tables are built for the customers listed in ``_jscope(customer_key)``:
 
-``_jev`` (one row per event)
+``_jev`` (one row per event; a view over ``_jevw2``, the web and app hits, and ``_jevo``, the rest)
     the event's unit (the source's own thread: a web session, a call, a chat conversation, an e-mail
     thread, a ticket; app events, which carry no session id, are cut into sessions by inactivity), what
     kind of page or screen it shows, the product codes, order and ticket numbers it names, and one vote
@@ -66,51 +66,97 @@ def _votes_sql(col: str) -> str:
     )
 
 
-def events_sql(params: Params) -> str:
-    """Features of every event of the customers in ``_jscope`` (a DuckDB statement)."""
-    paths = "[" + ", ".join(lit("$." + p) for p in _PROPS) + "]"
-    service_page = (
-        "CASE "
-        + " ".join(f"WHEN page_kind = {lit(k)} THEN {lit(v)}" for k, v in SERVICE_PAGES.items())
-        + " END"
-    )
+def _scope_events(where: str, paths: str, full: bool) -> str:
+    """Events of the customers in scope, and events of shared identifiers whose candidates are in scope
+    (``ck`` = '~': threaded later, among their candidates), with their properties parsed once."""
     return f"""
-CREATE OR REPLACE TEMP TABLE _jev AS
-WITH base AS (
     SELECT e.seq, c.customer_key AS ck, e.occurred_at AS t, e.source, e.channel, e.type,
            e.department AS dept, e.agent_id AS agent, e.queue, e.thread_id AS thread, e.direction,
            e.text, e.value, e.source_key,
            CASE WHEN e.properties IS NULL THEN NULL ELSE json_extract_string(e.properties, {paths}) END AS p
     FROM event_customer c JOIN events e ON e.seq = c.seq
-    WHERE c.customer_key IN (SELECT customer_key FROM _jscope)
+    WHERE {"c.customer_key IS NOT NULL" if full else "c.customer_key IN (SELECT customer_key FROM _jscope)"}
+      AND {where}
     UNION ALL
-    -- events of a shared identifier only (a family phone): threaded later, among their candidates
     SELECT e.seq, '~' AS ck, e.occurred_at AS t, e.source, e.channel, e.type,
            e.department AS dept, e.agent_id AS agent, e.queue, e.thread_id AS thread, e.direction,
            e.text, e.value, e.source_key,
            CASE WHEN e.properties IS NULL THEN NULL ELSE json_extract_string(e.properties, {paths}) END AS p
-    FROM events e WHERE e.seq IN (SELECT seq FROM _jamb)
+    FROM events e WHERE e.seq IN (SELECT seq FROM _jamb) AND {where}"""
+
+
+_IS_ORDER = "(source = 'shop' OR type LIKE 'order%' OR type IN ('delivery_failed', 'refund_issued'))"
+_REC = ", ".join(lit(s) for s in RECORD_UNITS)
+#: web and app hits (sessions) vs everything else: the first are most events and need only their page
+_WEB = "e.channel IN ('web', 'app') AND e.source NOT IN ('shop', 'pos', 'surveys')"
+
+
+def web_events_sql(params: Params, full: bool) -> str:
+    """Web hits and app events: what page or screen, read from a dictionary of the distinct pages (a
+    company has hundreds of pages and millions of hits). App events carry no session id: a new session
+    starts after ``app_session_gap`` of inactivity."""
+    paths = "['$.page_url', '$.form_name', '$.referrer', '$.screen', '$.params.order_id', '$.params.sku']"
+    service_page = (
+        "CASE "
+        + " ".join(f"WHEN page_kind = {lit(k)} THEN {lit(v)}" for k, v in SERVICE_PAGES.items())
+        + " END"
+    )
+    gap = float(params.app_session_gap)
+    return f"""
+CREATE OR REPLACE TEMP TABLE _jevw AS
+SELECT seq, ck, t, source, channel, type, thread, source_key,
+       coalesce(p[1], p[4]) AS page_key, p[2] AS form_name, p[3] AS referrer, p[5] AS app_order,
+       upper(replace(p[6], '-', '')) AS app_code
+FROM ({_scope_events(_WEB, paths, full)});
+
+CREATE OR REPLACE TEMP TABLE _jpage AS
+WITH d AS (
+    SELECT page_key, CASE WHEN any_value(channel) = 'app' THEN lower(page_key)
+                          ELSE regexp_replace(lower(page_key), '^[a-z]+://[^/]+', '') END AS page
+    FROM _jevw WHERE page_key IS NOT NULL GROUP BY page_key
 ),
-b2 AS (
+k AS (SELECT page_key, page, {_page_kind_sql("page")} AS page_kind,
+             replace(regexp_extract(upper(page), {lit(PRODUCT_CODE)}, 1), '-', '') AS code FROM d)
+SELECT page_key, page, page_kind, {service_page} AS service_page, nullif(code, '') AS code FROM k;
+
+CREATE OR REPLACE TEMP TABLE _japp AS
+SELECT seq, ck || '|app|' || CAST(sum(new_session) OVER (PARTITION BY ck ORDER BY t, seq) AS VARCHAR) AS ukey
+FROM (SELECT seq, ck, t,
+             CASE WHEN date_diff('second', lag(t) OVER (PARTITION BY ck ORDER BY t, seq), t) <= {gap}
+                  THEN 0 ELSE 1 END AS new_session
+      FROM _jevw WHERE channel = 'app' AND ck <> '~');
+
+CREATE OR REPLACE TEMP VIEW _jevw2 AS
+SELECT w.seq, w.ck, w.t, w.source, w.channel, w.type, w.thread, w.source_key, g.page, g.page_kind,
+       g.service_page, w.form_name, w.referrer, w.app_order, coalesce(w.app_code, g.code) AS code,
+       coalesce(w.form_name IS NOT NULL AND regexp_matches(lower(w.form_name), {lit(SIGNUP_FORMS)}), false)
+           AS signup_form,
+       coalesce(a.ukey, w.ck || '|' || w.source || '|' || coalesce(w.thread, w.source_key)) AS ukey
+FROM _jevw w LEFT JOIN _jpage g USING (page_key) LEFT JOIN _japp a USING (seq)
+"""
+
+
+def other_events_sql(params: Params, full: bool) -> str:
+    """Every other event (contacts, tickets, orders, receipts, surveys, posts): the need its words say,
+    the product codes, order and ticket numbers it names."""
+    paths = "[" + ", ".join(lit("$." + p) for p in _PROPS) + "]"
+    return f"""
+CREATE OR REPLACE TEMP TABLE _jevo AS
+WITH b2 AS (
     SELECT seq, ck, t, source, channel, type, dept, agent, queue, thread, direction, text, value, source_key,
-           p[{P["page_url"]}] AS page_url, p[{P["form_name"]}] AS form_name, p[{P["referrer"]}] AS referrer,
-           p[{P["screen"]}] AS screen, p[{P["params.order_id"]}] AS app_order, p[{P["params.sku"]}] AS app_sku,
+           p[{P["form_name"]}] AS form_name,
            p[{P["transferred_to"]}] AS transferred_to, p[{P["origin_channel"]}] AS origin,
            p[{P["category"]}] AS category, p[{P["subject"]}] AS subject, p[{P["order_ref"]}] AS order_ref,
            p[{P["survey"]}] AS survey, p[{P["items"]}] AS items,
-           TRY_CAST(p[{P["talk_seconds"]}] AS DOUBLE) AS talk_s, TRY_CAST(p[{P["hold_seconds"]}] AS DOUBLE) AS hold_s,
-           p[{P["status"]}] AS status,
-           CASE WHEN channel = 'app' THEN lower(p[{P["screen"]}])
-                WHEN p[{P["page_url"]}] IS NOT NULL
-                THEN regexp_replace(lower(p[{P["page_url"]}]), '^[a-z]+://[^/]+', '') END AS page
-    FROM base
+           TRY_CAST(p[{P["talk_seconds"]}] AS DOUBLE) AS talk_s, TRY_CAST(p[{P["hold_seconds"]}] AS DOUBLE) AS hold_s
+    FROM ({_scope_events("NOT (" + _WEB + ")", paths, full)})
 ),
 b3 AS (
-    SELECT *, {_page_kind_sql("page")} AS page_kind,
+    SELECT *,
            -- the text that says what the need is: what the customer wrote, a call's notes, a ticket's
            -- category and subject (and a web form's words), an e-mail's subject
            lower(CASE
-               WHEN source = 'calls' OR (channel = 'voice') THEN text
+               WHEN channel = 'voice' THEN text
                WHEN channel = 'other' AND type LIKE 'ticket%'
                     THEN concat_ws(' ', category, subject,
                                    CASE WHEN origin = 'web_form' AND type = 'ticket_opened' THEN text END)
@@ -118,99 +164,144 @@ b3 AS (
                WHEN channel IN ('chat', 'social', 'sms', 'review') AND direction = 'inbound' THEN text
                WHEN channel = 'store' THEN text
            END) AS need_text,
-           concat_ws(' ', text, subject, order_ref, app_order,
-                     CASE WHEN channel NOT IN ('web', 'app') THEN thread END) AS ref_text
+           -- references: in what the customer wrote, an agent's notes and answers, a ticket, a subject (not the
+           -- bot's and the system's boilerplate)
+           CASE WHEN direction = 'inbound' OR agent IS NOT NULL OR channel NOT IN ('chat', 'sms')
+                THEN concat_ws(' ', text, subject, order_ref, thread) END AS ref_text,
+           direction = 'inbound' OR agent IS NOT NULL OR channel NOT IN ('chat', 'sms') AS has_refs
     FROM b2
 )
 SELECT seq, ck, t, source, channel, type, dept, agent, queue, thread, direction, text, value, source_key,
-       page, page_kind, {service_page} AS service_page, form_name, referrer, transferred_to, origin, category,
-       subject, survey, talk_s, hold_s, status,
-       CASE WHEN form_name IS NOT NULL AND regexp_matches(lower(form_name), {lit(SIGNUP_FORMS)})
-            THEN true ELSE false END AS signup_form,
-       -- product codes: of a product page or screen, of the items of an order or a receipt, of a text
-       list_distinct(list_transform(flatten([
-           CASE WHEN page IS NOT NULL THEN regexp_extract_all(upper(page), {lit(PRODUCT_CODE)}, 1) ELSE [] END,
-           CASE WHEN app_sku IS NOT NULL THEN [upper(app_sku)] ELSE [] END,
-           CASE WHEN items IS NOT NULL THEN regexp_extract_all(items, {lit(PRODUCT_CODE)}, 1) ELSE [] END,
-           CASE WHEN text IS NOT NULL AND channel NOT IN ('web', 'app')
-                THEN regexp_extract_all(text, {lit(PRODUCT_CODE)}, 1) ELSE [] END
-       ]), lambda x: replace(x, '-', ''))) AS codes,
-       list_distinct(CASE WHEN source = 'shop' OR type LIKE 'order%' OR type IN ('delivery_failed', 'refund_issued')
-                          THEN [thread] ELSE regexp_extract_all(coalesce(ref_text, ''), {lit(ORDER_NUMBER)}, 1) END)
-           AS orders,
-       list_distinct(regexp_extract_all(coalesce(ref_text, ''), {lit(TICKET_NUMBER)}, 1)) AS tickets,
-       {_votes_sql("need_text")}
+       form_name, transferred_to, origin, category, subject, survey, talk_s, hold_s,
+       coalesce(form_name IS NOT NULL AND regexp_matches(lower(form_name), {lit(SIGNUP_FORMS)}), false)
+           AS signup_form,
+       -- product codes: of the items of an order or a receipt, of a text
+       list_distinct(list_transform(
+           CASE WHEN items IS NOT NULL THEN regexp_extract_all(items, {lit(PRODUCT_CODE)}, 1)
+                WHEN text IS NOT NULL AND has_refs THEN regexp_extract_all(text, {lit(PRODUCT_CODE)}, 1)
+                ELSE [] END, lambda x: replace(x, '-', ''))) AS codes,
+       CASE WHEN {_IS_ORDER} THEN [thread]
+            WHEN ref_text IS NULL THEN []
+            ELSE list_distinct(regexp_extract_all(ref_text, {lit(ORDER_NUMBER)}, 1)) END AS orders,
+       CASE WHEN ref_text IS NULL THEN [] ELSE list_distinct(regexp_extract_all(ref_text, {lit(TICKET_NUMBER)}, 1))
+            END AS tickets,
+       {_votes_sql("need_text")},
+       CASE WHEN {_IS_ORDER}
+            -- an order's placing, payment, shipping and cancellation are one unit (its purchase)
+            THEN ck || '|' || source || '|' || coalesce(thread, source_key) || '|' ||
+                 CASE WHEN type IN ('order_placed', 'order_paid', 'order_shipped', 'order_cancelled')
+                           OR (type = 'refund_issued' AND bool_or(type = 'order_cancelled')
+                               OVER (PARTITION BY ck, source, thread))
+                      THEN 'purchase' ELSE source_key END
+            WHEN source IN ({_REC}) OR thread IS NULL THEN ck || '|' || source || '|' || source_key
+            ELSE ck || '|' || source || '|' || thread END AS ukey
 FROM b3
 """
 
 
-def app_sessions_sql(params: Params) -> str:
-    """App events carry no session id: a new session starts after ``app_session_gap`` of inactivity."""
-    gap = float(params.app_session_gap)
-    rec = ", ".join(lit(s) for s in RECORD_UNITS)
+def events_view_sql() -> str:
+    """``_jev``: every event in scope with the columns the later steps read (web and app rows have no
+    text, votes or references)."""
+    zero = ", ".join(f"0 AS v_{i}" for i in INTENT_ORDER)
+    votes = ", ".join(f"v_{i}" for i in INTENT_ORDER)
     return f"""
-CREATE OR REPLACE TEMP TABLE _japp AS
-SELECT seq, ck || '|app|' || CAST(sum(CASE WHEN prev IS NULL OR date_diff('second', prev, t) > {gap}
-                                          THEN 1 ELSE 0 END) OVER (PARTITION BY ck ORDER BY t, seq) AS VARCHAR) AS ukey
-FROM (SELECT seq, ck, t, lag(t) OVER (PARTITION BY ck ORDER BY t, seq) AS prev FROM _jev
-      WHERE channel = 'app' AND source NOT IN ({rec}) AND ck <> '~')
+CREATE OR REPLACE TEMP VIEW _jev AS
+SELECT seq, ck, t, source, channel, type, NULL::VARCHAR AS dept, NULL::VARCHAR AS agent, NULL::VARCHAR AS queue,
+       thread, 'inbound' AS direction, NULL::VARCHAR AS text, NULL::DOUBLE AS value, source_key, page, page_kind,
+       service_page, form_name, referrer, NULL::VARCHAR AS transferred_to, NULL::VARCHAR AS origin,
+       NULL::VARCHAR AS category, NULL::VARCHAR AS subject, NULL::VARCHAR AS survey, NULL::DOUBLE AS talk_s,
+       NULL::DOUBLE AS hold_s, signup_form,
+       CASE WHEN code IS NULL THEN []::VARCHAR[] ELSE [code] END AS codes,
+       CASE WHEN app_order IS NULL THEN []::VARCHAR[] ELSE [app_order] END AS orders,
+       []::VARCHAR[] AS tickets, {zero}, ukey
+FROM _jevw2
+UNION ALL
+SELECT seq, ck, t, source, channel, type, dept, agent, queue, thread, direction, text, value, source_key,
+       NULL, NULL, NULL, form_name, NULL, transferred_to, origin, category, subject, survey, talk_s, hold_s,
+       signup_form, codes, orders, tickets, {votes}, ukey
+FROM _jevo
 """
 
 
-def units_sql() -> str:
-    """One row per unit, with the aggregates threading needs."""
-    votes = ", ".join(f"CAST(sum(v_{i}) AS INTEGER) AS v_{i}" for i in INTENT_ORDER)
-    rec = ", ".join(lit(s) for s in RECORD_UNITS)
-    return f"""
-CREATE OR REPLACE TEMP TABLE _jukey AS
-SELECT e.seq,
-       CASE WHEN a.ukey IS NOT NULL THEN a.ukey
-            WHEN e.source IN ({rec}) OR e.thread IS NULL THEN e.ck || '|' || e.source || '|' || e.source_key
-            ELSE e.ck || '|' || e.source || '|' || e.thread END AS ukey
-FROM _jev e LEFT JOIN _japp a ON a.seq = e.seq;
+#: unit roles decided in the engine that start an episode of their own (no threading needed)
+TRIVIAL_ROLES = ("browse", "newsletter", "nps")
 
-CREATE OR REPLACE TEMP TABLE _junit AS
+
+def units_sql() -> str:
+    """One row per unit, with the aggregates threading needs. Web sessions and app sessions get their role
+    here; a browsing session or a newsletter visit is an episode of its own and never reaches Python."""
+    votes = ", ".join(f"CAST(sum(v_{i}) AS INTEGER) AS v_{i}" for i in INTENT_ORDER)
+    zero = ", ".join(f"0 AS v_{i}" for i in INTENT_ORDER)
+    return f"""
+CREATE OR REPLACE TEMP VIEW _jukey AS
+SELECT seq, ukey FROM _jevw2 UNION ALL SELECT seq, ukey FROM _jevo;
+
+CREATE OR REPLACE TEMP TABLE _junitw AS
 WITH f AS (
-    -- product codes a session is about: added to the cart, or viewed twice, or the only one viewed
-    SELECT ukey, code, count(*) AS n, bool_or(type = 'add_to_cart') AS carted
-    FROM (SELECT k.ukey, e.type, unnest(e.codes) AS code FROM _jev e JOIN _jukey k USING (seq)
-          WHERE e.channel IN ('web', 'app'))
-    GROUP BY ukey, code
+    -- product codes a session is about: added to the cart, or viewed twice, or an app's only product
+    SELECT ukey, code, count(*) AS n, bool_or(type = 'add_to_cart') AS carted, any_value(channel) AS channel
+    FROM _jevw2 WHERE code IS NOT NULL GROUP BY ukey, code
 ),
 fc AS (
-    SELECT ukey, list(code ORDER BY code) FILTER (WHERE carted OR n >= 2 OR n_codes = 1) AS focus
+    SELECT ukey, list(code ORDER BY code) AS codes,
+           list(code ORDER BY code) FILTER (WHERE carted OR n >= 2 OR (n_codes = 1 AND channel = 'app')) AS focus
     FROM (SELECT *, count(*) OVER (PARTITION BY ukey) AS n_codes FROM f)
     GROUP BY ukey
+),
+u AS (
+    SELECT ukey, any_value(ck) AS ck, min(seq) AS first_seq, any_value(source) AS source,
+           any_value(channel) AS channel, min(t) AS t0, max(t) AS t1, count(*) AS n,
+           max(app_order) AS app_order, bool_or(service_page = 'refund') AS sv_refund, bool_or(service_page = 'repair') AS sv_repair, bool_or(service_page = 'address_change') AS sv_address_change, bool_or(service_page = 'subscription') AS sv_subscription, bool_or(service_page = 'delivery_problem') AS sv_delivery_problem, bool_or(service_page = 'other') AS sv_other,
+           bool_or(type = 'cart_abandoned') AS cart_abandoned,
+           bool_or(type = 'add_to_cart') AS add_to_cart,
+           bool_or(type IN ('checkout_started', 'order_placed') OR page_kind IN ('checkout', 'confirmation'))
+               AS checkout,
+           bool_or(type IN ('form_error', 'login_failed', 'contact_page')) AS dead_end,
+           bool_or(type = 'form_submitted' AND NOT signup_form) AS form_request,
+           bool_or(type = 'form_submitted' AND signup_form) AS signup,
+           bool_or(referrer = 'newsletter' OR page_kind = 'newsletter') AS newsletter
+    FROM _jevw2 GROUP BY ukey
+),
+v AS (
+    SELECT u.*, fc.codes, fc.focus,
+           list_filter([CASE WHEN sv_refund THEN 'refund' END, CASE WHEN sv_repair THEN 'repair' END, CASE WHEN sv_address_change THEN 'address_change' END, CASE WHEN sv_subscription THEN 'subscription' END, CASE WHEN sv_delivery_problem THEN 'delivery_problem' END, CASE WHEN sv_other THEN 'other' END], lambda x: x IS NOT NULL) AS service_pages,
+           CASE WHEN app_order IS NULL THEN []::VARCHAR[] ELSE [app_order] END AS orders
+    FROM u LEFT JOIN fc USING (ukey)
 )
-SELECT k.ukey, any_value(e.ck) AS ck, min(e.seq) AS first_seq, any_value(e.source) AS source,
-       mode(e.channel) AS channel, min(e.t) AS t0, max(e.t) AS t1, count(*) AS n,
+SELECT ukey, ck, first_seq, source, channel, t0, t1, n, orders, codes, focus, service_pages, cart_abandoned,
+       add_to_cart, checkout, dead_end, form_request, signup, newsletter,
+       CASE WHEN signup THEN 'signup' WHEN checkout THEN 'checkout' WHEN cart_abandoned THEN 'cart'
+            WHEN len(service_pages) > 0 OR form_request OR dead_end THEN 'self_service'
+            WHEN newsletter THEN 'newsletter' WHEN len(coalesce(focus, [])) > 0 THEN 'research'
+            ELSE 'browse' END AS role
+FROM v;
+
+CREATE OR REPLACE TEMP TABLE _junit AS
+SELECT ukey, ck, first_seq, source, channel, t0, t1, n, {zero},
+       orders, []::VARCHAR[] AS tickets, codes, focus, service_pages, cart_abandoned, add_to_cart, checkout,
+       dead_end, form_request, signup, newsletter, '' AS types, NULL::VARCHAR AS survey, NULL::VARCHAR AS context_ref,
+       false AS chat_transferred, false AS inbound, false AS answered, []::VARCHAR[] AS keys, role
+FROM _junitw
+UNION ALL
+SELECT e.ukey, any_value(e.ck) AS ck, min(e.seq) AS first_seq, any_value(e.source) AS source,
+       any_value(e.channel) AS channel, min(e.t) AS t0, max(e.t) AS t1, count(*) AS n,
        {votes},
        list_distinct(flatten(list(e.orders))) AS orders,
        list_distinct(flatten(list(e.tickets) || list(CASE WHEN e.source = 'surveys' AND e.thread IS NOT NULL
                                                          THEN [e.thread] ELSE [] END))) AS tickets,
-       list_distinct(flatten(list(e.codes))) AS codes,
-       any_value(fc.focus) AS focus,
-       list_distinct(list(e.service_page) FILTER (WHERE e.service_page IS NOT NULL)) AS service_pages,
-       bool_or(e.type = 'cart_abandoned') AS cart_abandoned,
-       bool_or(e.type = 'add_to_cart') AS add_to_cart,
-       bool_or(e.type IN ('checkout_started', 'order_placed') AND e.channel IN ('web', 'app')
-               OR e.page_kind IN ('checkout', 'confirmation')) AS checkout,
-       bool_or(e.type IN ('form_error', 'login_failed', 'contact_page')) AS dead_end,
-       bool_or(e.type = 'form_submitted' AND NOT e.signup_form) AS form_request,
-       bool_or(e.type = 'form_submitted' AND e.signup_form) AS signup,
-       bool_or(e.referrer = 'newsletter' OR e.page_kind = 'newsletter') AS newsletter,
-       bool_or(e.page_kind IN ('product', 'search') OR len(e.codes) > 0) AS catalog,
-       string_agg(DISTINCT e.type, ',' ORDER BY e.type) AS types,
+       list_distinct(flatten(list(e.codes))) AS codes, NULL AS focus, NULL AS service_pages,
+       false, false, false, bool_or(e.type IN ('form_error', 'login_failed', 'contact_page')),
+       bool_or(e.type = 'form_submitted' AND NOT e.signup_form), bool_or(e.type = 'form_submitted' AND e.signup_form),
+       false, string_agg(DISTINCT e.type, ',' ORDER BY e.type) AS types,
        any_value(e.survey) AS survey,
        any_value(CASE WHEN e.source = 'surveys' THEN e.thread END) AS context_ref,
        bool_or(e.type = 'chat_ended' AND e.direction = 'internal') AS chat_transferred,
-       bool_or(e.direction = 'inbound' AND e.channel NOT IN ('web', 'app')) AS inbound,
+       bool_or(e.direction = 'inbound') AS inbound,
        bool_or(e.agent IS NOT NULL) AS answered,
-       any_value(e.value) FILTER (WHERE e.channel = 'review') AS rating,
-       any_value(e.origin) AS origin,
-       list(e.source_key) FILTER (WHERE e.channel = 'email') AS keys
-FROM _jev e JOIN _jukey k USING (seq) LEFT JOIN fc ON fc.ukey = k.ukey
-GROUP BY k.ukey
+       list(e.source_key) FILTER (WHERE e.channel = 'email') AS keys,
+       CASE WHEN any_value(e.source) = 'surveys' AND any_value(e.thread) IS NULL THEN 'nps' END AS role
+FROM _jevo e
+GROUP BY e.ukey
 """
 
 
@@ -227,14 +318,16 @@ FROM amb JOIN nb ON nb.id = amb.identifier_id JOIN identity_map m ON m.identifie
 """
 
 
-def build(engine: Engine, params: Params) -> None:
-    """Build ``_jev``, ``_jukey`` and ``_junit`` for the customers in ``_jscope`` (and ``_jamb``: the
-    ambiguous events whose candidates they are)."""
+def build(engine: Engine, params: Params, full: bool = False) -> None:
+    """Build ``_jev``, ``_jukey`` and ``_junit`` for the customers in ``_jscope`` (every customer with
+    ``full``; and ``_jamb``: the ambiguous events whose candidates they are)."""
     engine.execute(
         """CREATE OR REPLACE TEMP TABLE _jamb AS SELECT * FROM _jamb_all
            WHERE candidate IN (SELECT customer_key FROM _jscope)"""
     )
-    engine.execute(events_sql(params))
-    engine.execute(app_sessions_sql(params))
+    for stmt in web_events_sql(params, full).split(";\n\n"):
+        engine.execute(stmt)
+    engine.execute(other_events_sql(params, full))
+    engine.execute(events_view_sql())
     for stmt in units_sql().split(";\n\n"):
         engine.execute(stmt)

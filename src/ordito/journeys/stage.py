@@ -93,33 +93,28 @@ def _widen(engine: Engine, watermark: int) -> None:
             break
 
 
-def _outcome_sql(params: Params, as_of: str, where: str = "") -> str:
-    """Outcome of every episode (``where`` limits it): purchases are converted or abandoned; a need is
-    resolved when it was met, else abandoned after ``abandon_after_days`` of silence, else open."""
+def _outcome_expr(params: Params, as_of: str) -> str:
+    """Outcome: purchases are converted or abandoned; a plan sign-up without questions is converted; a
+    need is resolved when it was met, else abandoned after ``abandon_after_days`` of silence before
+    ``as_of``, else open. Browsing, newsletter visits and relationship surveys are resolved."""
     days = float(params.abandon_after_days) * DAY
-    return f"""
-UPDATE episodes SET outcome = CASE
+    return f"""CASE
     WHEN intent IN ('browse', 'marketing', 'feedback') THEN 'resolved'
-    WHEN intent = 'purchase' AND n_contacts = 0 THEN CASE WHEN o.bought AND NOT o.cancelled THEN 'converted'
+    WHEN intent = 'purchase' AND n_contacts = 0 THEN CASE WHEN bought AND NOT cancelled THEN 'converted'
                                                            ELSE 'abandoned' END
-    WHEN intent = 'subscription' AND n_contacts = 0 AND o.bought THEN 'converted'
+    WHEN intent = 'subscription' AND n_contacts = 0 AND bought THEN 'converted'
     WHEN resolved_at IS NOT NULL THEN 'resolved'
     WHEN date_diff('second', ended_at, CAST({lit(as_of)} AS TIMESTAMP)) > {days} THEN 'abandoned'
-    ELSE 'open' END
-FROM (SELECT episode_id, bought, cancelled FROM _jbought) o
-WHERE o.episode_id = episodes.episode_id {where}
-"""
+    ELSE 'open' END"""
 
 
-def _bought_sql(scope_only: bool) -> str:
-    filt = "WHERE ee.customer_key IN (SELECT customer_key FROM _jscope)" if scope_only else ""
+def _as_of_outcome_sql(params: Params, as_of: str) -> str:
+    """Open or abandoned: the only outcomes that move with ``as_of``, for every episode."""
+    days = float(params.abandon_after_days) * DAY
     return f"""
-CREATE OR REPLACE TEMP TABLE _jbought AS
-SELECT ee.episode_id,
-       bool_or(e.type = 'order_placed' AND e.source = 'shop' OR e.type = 'store_purchase') AS bought,
-       bool_or(e.type = 'order_cancelled') AS cancelled
-FROM episode_events ee JOIN events e ON e.seq = ee.seq {filt}
-GROUP BY ee.episode_id
+UPDATE episodes SET outcome = CASE WHEN date_diff('second', ended_at, CAST({lit(as_of)} AS TIMESTAMP)) > {days}
+                                   THEN 'abandoned' ELSE 'open' END
+WHERE outcome IN ('open', 'abandoned') AND resolved_at IS NULL AND NOT (intent = 'purchase' AND n_contacts = 0)
 """
 
 
@@ -146,7 +141,7 @@ UPDATE episodes SET n_frictions = coalesce(f.n, 0),
                      ELSE greatest(1.0, 7.0 - greatest(episodes.n_contacts - 1, 0) - coalesce(f.points, 0)) END
 FROM (SELECT e.episode_id, f.n, f.points FROM episodes e
       LEFT JOIN (SELECT episode_id, count(*) AS n, {points} AS points FROM friction GROUP BY episode_id) f
-      USING (episode_id)) f
+      USING (episode_id) WHERE e.n_contacts > 0 OR f.n IS NOT NULL) f
 WHERE f.episode_id = episodes.episode_id
 """
 
@@ -224,19 +219,20 @@ def analyze(
     n_scope = int(engine.scalar("SELECT count(*) FROM _jscope") or 0)
     n_eps = 0
     if n_scope or full:
-        n_eps = episodes.thread_scope(engine, params, progress)
-        derive.build(engine, params)
+        n_threaded = episodes.thread_scope(engine, params, progress, full=full)
+        n_eps = int(engine.scalar("SELECT count(*) FROM _jep") or 0)
+        derive.build(engine, params, n_threaded)
         if progress:
             progress("friction", 0.85)
         friction.detect(engine, params, has_voc=has_voc)
-        _write(engine, full)
+        _write(engine, full, _outcome_expr(params, as_of))
     if progress:
         progress("as of", 0.95)
     if full or n_scope or old_as_of != as_of:
         for stmt in _as_of_frictions_sql(params, as_of):
             engine.execute(stmt)
-        engine.execute(_bought_sql(scope_only=False))
-        engine.execute(_outcome_sql(params, as_of))
+        if old_as_of != as_of:
+            engine.execute(_as_of_outcome_sql(params, as_of))
         engine.execute(_effort_sql())
     engine.execute(
         "INSERT OR REPLACE INTO stage_state VALUES (?, ?, CAST(now() AS TIMESTAMP))", [STAGE, watermark_now]
@@ -268,7 +264,7 @@ def _has_voc(engine: Engine) -> bool:
         return False
 
 
-def _write(engine: Engine, full: bool) -> None:
+def _write(engine: Engine, full: bool, outcome: str) -> None:
     """Replace the rows of the customers in scope (everything on a full run)."""
     if full:
         for t in TABLES:
@@ -276,10 +272,10 @@ def _write(engine: Engine, full: bool) -> None:
     else:
         for t in TABLES:
             engine.execute(f"DELETE FROM {t} WHERE customer_key IN (SELECT customer_key FROM _jscope)")
-    engine.execute("""INSERT INTO episodes (episode_id, customer_key, intent, started_at, ended_at, outcome,
+    engine.execute(f"""INSERT INTO episodes (episode_id, customer_key, intent, started_at, ended_at, outcome,
             n_events, n_contacts, channels, departments, intent_source, first_contact_at, resolved_at,
             n_assisted, n_self_service, n_transfers, n_frictions, effort, first_seq)
-        SELECT episode_id, customer_key, intent, started_at, ended_at, 'open', n_events, n_contacts, channels,
+        SELECT episode_id, customer_key, intent, started_at, ended_at, {outcome}, n_events, n_contacts, channels,
                departments, intent_source, first_contact_at, resolved_at, n_assisted, n_self_service,
                n_transfers, 0, NULL, first_seq
         FROM _jrow""")
@@ -297,13 +293,19 @@ def _write(engine: Engine, full: bool) -> None:
 
 
 def _drop_temps(engine: Engine) -> None:
+    for v in ("_jev", "_jukey", "_jevw2"):
+        engine.execute(f"DROP VIEW IF EXISTS {v}")
     for t in (
-        "_jev",
+        "_jamb_all",
+        "_jamb",
+        "_jevw",
+        "_jpage",
+        "_jevo",
         "_japp",
-        "_jukey",
+        "_junitw",
         "_junit",
+        "_jtriv",
         "_jee",
-        "_jepkey",
         "_jep",
         "_jx",
         "_jcon",
@@ -311,6 +313,5 @@ def _drop_temps(engine: Engine) -> None:
         "_jres",
         "_jrow",
         "_jfr",
-        "_jbought",
     ):
         engine.execute(f"DROP TABLE IF EXISTS {t}")
