@@ -8,7 +8,8 @@ Steps:
    among 0.5, 1, 2, 4, 8 and class-balanced weights or not, chosen on the language's dev split;
 2. one embedding head over every language's training texts (multilingual-e5-small), ``C`` among 0.3, 1,
    3 and balanced or not, chosen on the mean dev macro-F1 of the languages;
-3. per language, the weight of the embedding head in the blend (0 to 1 by 0.1) on its dev split;
+3. per language, the weight of the embedding head in the blend (0 to 1 by 0.1) by 5-fold cross-validation
+   over the language's train + dev texts (out-of-fold predictions of both heads, 3-class texts scored);
 4. refit every head on train + dev with the chosen values; measure on every test split.
 
 Embeddings of the data sets are cached in ``ordito.voc.model_dir() / "emb"`` (keyed by the texts' hash), so training
@@ -105,6 +106,52 @@ def embed_cached(texts: Sequence[str], cache: Path, progress: Progress | None = 
     return x
 
 
+def _cv_blend(
+    sets: Sequence[Dataset], lang: str, chosen: dict[str, Any], cache: Path, k: int = 5
+) -> dict[float, float]:
+    """Macro-F1 of each blend weight from out-of-fold predictions of both heads (folds by text hash)."""
+    mine = [d for d in sets if d.language == lang]
+    others = [d for d in sets if d.language != lang]
+    texts = _cat([d.train.texts + d.dev.texts for d in mine])
+    y = np.array(_cat([d.train.labels + d.dev.labels for d in mine]))
+    allowed = _allowed(mine, "train+dev")
+    three = np.array(_cat([[not d.binary] * (len(d.train) + len(d.dev)) for d in mine]))
+    emb = np.vstack(
+        [np.vstack([embed_cached(d.train.texts, cache), embed_cached(d.dev.texts, cache)]) for d in mine]
+    )
+    o_emb = [
+        np.vstack([embed_cached(d.train.texts, cache), embed_cached(d.dev.texts, cache)]) for d in others
+    ]
+    o_y = [np.array(d.train.labels + d.dev.labels) for d in others]
+    o_al = [_allowed([d], "train+dev") for d in others]
+    fold = np.array([int(hashlib.md5(t.encode()).hexdigest(), 16) % k for t in texts])
+    p_fast, p_e5 = np.zeros((len(y), 3)), np.zeros((len(y), 3))
+    for f in range(k):
+        tr, te = fold != f, fold == f
+        tr_texts = [t for t, keep in zip(texts, tr, strict=True) if keep]
+        vec = Vectoriser.fit(tr_texts)
+        m = Softmax.fit(
+            vec.transform(tr_texts),
+            y[tr],
+            n_classes=3,
+            c=chosen["c_fast"][lang],
+            sample_weight=_balanced(y[tr]) if chosen["balanced_fast"][lang] else None,
+            allowed=allowed[tr],
+        )
+        p_fast[te] = m.predict_proba(vec.transform([t for t, keep in zip(texts, te, strict=True) if keep]))
+        ye = np.concatenate([y[tr], *o_y])
+        e = Softmax.fit(
+            np.vstack([emb[tr], *o_emb]),
+            ye,
+            n_classes=3,
+            c=chosen["c_e5"],
+            sample_weight=_balanced(ye) if chosen["balanced_e5"] else None,
+            allowed=np.vstack([allowed[tr], *o_al]),
+        )
+        p_e5[te] = e.predict_proba(emb[te])
+    return {a: macro_f1(y[three], (a * p_e5[three] + (1 - a) * p_fast[three]).argmax(axis=1)) for a in BLEND}
+
+
 @dataclass
 class TrainResult:
     path: Path
@@ -141,7 +188,6 @@ def train(
         return [d for d in sets if d.language == lang]
 
     # 1. fast heads, C on dev
-    dev_fast: dict[str, np.ndarray] = {}
     for lang in langs:
         ds = lang_sets(lang)
         tr_x = _cat([d.train.texts for d in ds])
@@ -167,7 +213,6 @@ def train(
                 best = (f, c, bal, p)
         chosen["c_fast"][lang] = best[1]
         chosen["balanced_fast"][lang] = best[2]
-        dev_fast[lang] = best[3]
         dev_scores[f"fast/{lang}"] = round(best[0], 4)
 
     # 2. embedding head over every language, C on the mean dev macro-F1
@@ -181,7 +226,6 @@ def train(
             for lang in langs
         }
         best_e = (-1.0, 1.0, False)
-        dev_e5p: dict[str, np.ndarray] = {}
         for c, bal in [(c, bal) for c in C_E5 for bal in (False, True)]:
             m = Softmax.fit(
                 tr_e,
@@ -203,23 +247,17 @@ def train(
             say(f"embedding head C={c} balanced={bal}: mean dev macro-F1 {f:.3f}")
             if f > best_e[0]:
                 best_e = (f, c, bal)
-                dev_e5p = ps
         chosen["c_e5"] = best_e[1]
         chosen["balanced_e5"] = best_e[2]
         dev_scores["e5"] = round(best_e[0], 4)
-        # 3. blend weight per language on dev
+        # 3. blend weight per language: 5-fold cross-validation over the language's train + dev (a single
+        # dev split of a few hundred texts chose unstable weights), scored on its 3-class texts
         for lang in langs:
-            if lang not in dev_e5p:
-                chosen["blend"][lang] = 0.5
-                continue
-            y = _cat([d.dev.labels for d in lang_sets(lang)])
-            fs = {
-                a: macro_f1(y, (a * dev_e5p[lang] + (1 - a) * dev_fast[lang]).argmax(axis=1)) for a in BLEND
-            }
+            fs = _cv_blend(sets, lang, chosen, cache)
             a_best = max(fs, key=lambda a: (fs[a], -abs(a - 0.5)))
             chosen["blend"][lang] = a_best
-            dev_scores[f"accurate/{lang}"] = round(fs[a_best], 4)
-            say(f"blend {lang}: embedding weight {a_best} (dev macro-F1 {fs[a_best]:.3f})")
+            dev_scores[f"accurate/{lang}/cv"] = round(fs[a_best], 4)
+            say(f"blend {lang}: embedding weight {a_best} (cross-validated macro-F1 {fs[a_best]:.3f})")
 
     # 4. refit on train + dev
     heads: dict[str, tuple[Vectoriser, Softmax]] = {}
