@@ -184,3 +184,24 @@ async def test_api(ws: ordito.Workspace) -> None:
         assert r.status_code == 404 and r.json()["ok"] is False
         r = await client.get("/v1/voc/summary", params={"since": "2026-01-01T00:00:00"})
         assert r.status_code == 200
+
+
+@pytest.mark.anyio
+async def test_api_under_access_control(ws: ordito.Workspace) -> None:
+    """Under `ordito serve` (the agent app): analytics need analytics.read, one customer's voice needs
+    customer.read; no token, no answer."""
+    from ordito.agent import auth
+    from ordito.agent.app import create_agent_app
+
+    app = create_agent_app(ws)
+    auth.add_user(ws.engine, "voc_analyst", role="analyst", kind="system")
+    token = auth.create_token(ws.engine, "voc_analyst")
+    key = ws.engine.scalar(
+        "SELECT customer_key FROM surveys WHERE customer_key IS NOT NULL ORDER BY seq LIMIT 1"
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        assert (await client.get("/v1/voc/summary")).status_code == 401
+        h = {"Authorization": f"Bearer {token}"}
+        assert (await client.get("/v1/voc/summary", headers=h)).status_code == 200
+        assert (await client.get("/v1/voc/topics", headers=h)).status_code == 200
+        assert (await client.get(f"/v1/customers/{key}/voc", headers=h)).status_code == 200
