@@ -56,9 +56,10 @@ spend AS (
     GROUP BY ec.customer_key
 ),
 nps AS (
-    SELECT customer_key, score, nps_class,
-           row_number() OVER (PARTITION BY customer_key ORDER BY answered_at DESC, seq DESC) AS k
-    FROM surveys WHERE kind = 'nps' AND customer_key IS NOT NULL
+    SELECT ec.customer_key, s.score, s.nps_class,
+           row_number() OVER (PARTITION BY ec.customer_key ORDER BY s.answered_at DESC, s.seq DESC) AS k
+    FROM surveys s JOIN event_customer ec ON ec.seq = s.seq
+    WHERE s.kind = 'nps' AND ec.customer_key IS NOT NULL
 ),
 eps AS (
     SELECT customer_key, count(*) AS episodes FROM episodes

@@ -170,7 +170,9 @@ said AS (
     GROUP BY ec.customer_key
 ),
 answered AS (
-    SELECT DISTINCT customer_key FROM surveys WHERE customer_key IS NOT NULL
+    -- the customer of the answer's event now (identity merges move answers)
+    SELECT DISTINCT ec.customer_key FROM surveys s JOIN event_customer ec ON ec.seq = s.seq
+    WHERE ec.customer_key IS NOT NULL
 )
 SELECT
     CASE
@@ -256,7 +258,8 @@ SELECT
     avg(c.italian) AS italian_share
 FROM contacts AS c
 LEFT JOIN said AS sd ON sd.customer_key = c.customer_key
-LEFT JOIN (SELECT DISTINCT customer_key FROM surveys) AS s ON s.customer_key = c.customer_key
+LEFT JOIN (SELECT DISTINCT ec.customer_key FROM surveys s JOIN event_customer ec ON ec.seq = s.seq) AS s
+    ON s.customer_key = c.customer_key
 GROUP BY 1
 ORDER BY 1
 """

@@ -237,7 +237,8 @@ def customer_voc(engine: Engine, key: str, *, limit: int = 50) -> dict[str, Any]
     answers = engine.records(
         """SELECT s.seq, s.kind, s.survey, s.score, s.nps_class, s.answered_at, s.channel, s.department,
                   s.context_ref, e.text AS comment
-           FROM surveys s JOIN events e ON e.seq = s.seq WHERE s.customer_key = ? ORDER BY s.answered_at DESC""",
+           FROM surveys s JOIN events e ON e.seq = s.seq JOIN event_customer ec ON ec.seq = s.seq
+           WHERE ec.customer_key = ? ORDER BY s.answered_at DESC""",
         [key],
     )
     lang = next((t["language"] for t in texts if t["author"] == "customer" and t["language"]), "en")
