@@ -119,21 +119,24 @@ def _custom(d: Drill) -> str:
 def summary(engine: Engine, sc: Scope) -> Section:
     s = _section("summary", "Executive summary", sc, "events that happened in the period")
     ev = engine.records(f"""
-        SELECT count(*) AS events, count(DISTINCT e.source) AS sources, count(ec.customer_key) AS attributed,
-               count(DISTINCT ec.customer_key) AS customers
-        FROM events e LEFT JOIN event_customer ec ON ec.seq = e.seq
-        WHERE {sc.events("e", customer="ec.customer_key")}""")[0]
+        SELECT count(*) AS events, count(DISTINCT e.source) AS sources FROM events e WHERE {sc.events("e")}""")[
+        0
+    ]
     if not ev["events"]:
         return _missing(s, "No events in the period with these filters.")
+    # one pass over the customers' events: how many, from how many silos and channels each
     conn = engine.records(f"""
         WITH per AS (
-            SELECT ec.customer_key, count(DISTINCT e.source) AS silos, count(DISTINCT e.channel) AS channels
+            SELECT ec.customer_key, count(*) AS events, count(DISTINCT e.source) AS silos,
+                   count(DISTINCT e.channel) AS channels
             FROM event_customer ec JOIN events e ON e.seq = ec.seq
             WHERE ec.customer_key IS NOT NULL AND {sc.events("e", customer="ec.customer_key")}
             GROUP BY ec.customer_key)
-        SELECT count(*) AS customers, avg(CASE WHEN silos >= 2 THEN 1.0 ELSE 0.0 END) AS multi_silo,
+        SELECT count(*) AS customers, CAST(sum(events) AS BIGINT) AS attributed,
+               avg(CASE WHEN silos >= 2 THEN 1.0 ELSE 0.0 END) AS multi_silo,
                avg(CASE WHEN channels >= 2 THEN 1.0 ELSE 0.0 END) AS multi_channel
         FROM per""")[0]
+    ev["attributed"] = conn["attributed"] or 0
     s["kpis"] += [
         {"label": "Events", "value": _n(ev["events"]), "detail": f"from {ev['sources']} sources"},
         {
@@ -755,7 +758,7 @@ def funnels(engine: Engine, sc: Scope) -> Section:
 
 
 def data_quality(engine: Engine, sc: Scope) -> Section:
-    from ..analytics import overview
+    from ..analytics import identifiers_by_kind_sql, quarantine_reasons_sql
 
     s = _section(
         "quality",
@@ -765,7 +768,17 @@ def data_quality(engine: Engine, sc: Scope) -> Section:
         "customer, need or reliable date)",
     )
     s["period"] = "all time"
-    o = overview(engine)
+    # what the section shows of ordito.analytics.overview, without its per-source and per-channel scans;
+    # coverage from event_customer alone (one row per resolved event), no join with the events
+    o: dict[str, Any] = {
+        "quarantine": engine.records(quarantine_reasons_sql()),
+        "identifiers": engine.records(identifiers_by_kind_sql()),
+        "coverage": engine.records("""
+            SELECT (SELECT count(*) FROM events) AS events, count(customer_key) AS with_customer,
+                   count(CASE WHEN ambiguous THEN 1 END) AS ambiguous FROM event_customer""")[0],
+    }
+    cov = o["coverage"]
+    cov["share_with_customer"] = cov["with_customer"] / cov["events"] if cov["events"] else None
     runs = engine.records("""
         SELECT source, sum(rows_in) AS rows_in, sum(events_new) AS events, sum(duplicates) AS duplicates,
                sum(quarantined) AS quarantined FROM ingest_runs GROUP BY source ORDER BY source""")
@@ -814,7 +827,6 @@ def data_quality(engine: Engine, sc: Scope) -> Section:
                 "rows": [[k] + [_n(cell.get((k, st), 0)) for st in statuses] for k in kinds],
             }
         )
-    cov = o["coverage"]
     s["kpis"] += [
         {
             "label": "Events with a customer",
