@@ -930,13 +930,13 @@ def variants(
     limit = ALL if top is None else top
     prefix = fresh_prepared(engine, spec) if use_prepared and not verify else None
     if prefix:
-        return _shape_variants(spec, engine.records(prepared_variants_sql(prefix), [limit, limit]))
+        return _shape_variants(spec, engine.arrow(prepared_variants_sql(prefix), [limit, limit]))
     longest = engine.scalar(longest_case_sql(case, level, activity, sources))
     if longest is None:
         return Variants(spec, [], 0, 0)
     _register_weights(engine, int(longest))
     try:
-        rows = engine.records(variants_sql(case, level, activity, sources), [limit, limit])
+        rows = engine.arrow(variants_sql(case, level, activity, sources), [limit, limit])
         if verify:
             bad = engine.scalar(variants_check_sql(case, level, activity, sources))
             if bad:
@@ -948,27 +948,30 @@ def variants(
     return _shape_variants(spec, rows)
 
 
-def _shape_variants(spec: LogSpec, rows: list[dict[str, Any]]) -> Variants:
+def _shape_variants(spec: LogSpec, table: pa.Table) -> Variants:
+    """One Variant per rank from the rows of variants_sql (one per position of the example case)."""
+    c = table.to_pydict()
+    n = table.num_rows
     items: list[Variant] = []
-    acts: list[str] = []
-    for i, r in enumerate(rows):
-        acts.append(r["activity"])
-        if i + 1 == len(rows) or rows[i + 1]["rank"] != r["rank"]:
+    start = 0
+    ranks, acts = c.get("rank", []), c.get("activity", [])
+    for i in range(n):
+        if i + 1 == n or ranks[i + 1] != ranks[i]:
             items.append(
                 Variant(
-                    rank=r["rank"],
-                    activities=tuple(acts),
-                    cases=r["cases"],
-                    share=r["share"],
-                    total_seconds=r["total_seconds"],
-                    min_seconds=r["min_seconds"],
-                    max_seconds=r["max_seconds"],
-                    example_case=r["example_case"],
+                    rank=ranks[i],
+                    activities=tuple(acts[start : i + 1]),
+                    cases=c["cases"][i],
+                    share=c["share"][i],
+                    total_seconds=c["total_seconds"][i],
+                    min_seconds=c["min_seconds"][i],
+                    max_seconds=c["max_seconds"][i],
+                    example_case=c["example_case"][i],
                 )
             )
-            acts = []
-    n_variants = rows[0]["variants"] if rows else 0
-    n_cases = rows[0]["cases_total"] if rows else 0
+            start = i + 1
+    n_variants = c["variants"][0] if n else 0
+    n_cases = c["cases_total"][0] if n else 0
     return Variants(spec, items, n_variants, n_cases)
 
 
