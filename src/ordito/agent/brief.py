@@ -474,7 +474,20 @@ def build(
             need,
         )
 
-    # what was tried ----------------------------------------------------------------------------------
+    b.tried = _tried(rows, lab)
+    b.n_contacts = sum(1 for ln in b.tried if ln.kind == "contact")
+    b.promised = _promises(texts, rows, lab)
+    b.people = _people(rows)
+    b.sentiment = _voc(eng, [r["seq"] for r in rows], lab) + _surveys(rows, lab)
+    b.orders = _orders(rows, lab)
+
+    _next_actions(b, rows, lab, suggest)
+    return b
+
+
+def _tried(rows: list[dict[str, Any]], lab: dict[str, str]) -> list[Line]:
+    """Self-service attempts, then each contact (call, chat, e-mail, visit) and ticket with its outcome."""
+    out: list[Line] = []
     contacts: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
     for r in rows:
         st = SELF_SERVICE.get(r["type"])
@@ -484,7 +497,7 @@ def build(
             form = p.get("form_name") or params.get("form") or ""
             error = p.get("error_message") or params.get("error") or ""
             text = lab[f"self_{st}"].format(form=form, error=error)
-            b.tried.append(
+            out.append(
                 Line(
                     f"{_day(r['occurred_at'])} · {r['channel']} · {text}",
                     [r["seq"]],
@@ -539,15 +552,20 @@ def build(
             or e["channel"] in ("voice", "store")
             for e in evs
         )
-        b.tried.append(
+        out.append(
             Line(
                 text, [e["seq"] for e in evs], first_ev["occurred_at"], "contact" if is_contact else "record"
             )
         )
-    b.tried.sort(key=lambda ln: ln.at or dt.datetime.min)
-    b.n_contacts = sum(1 for ln in b.tried if ln.kind == "contact")
+    out.sort(key=lambda ln: ln.at or dt.datetime.min)
+    return out
 
-    # promises ------------------------------------------------------------------------------------------
+
+def _promises(
+    texts: list[tuple[dict[str, Any], str, str]], rows: list[dict[str, Any]], lab: dict[str, str]
+) -> list[Line]:
+    """What agents and notes promised; "open" when no agent contacted the customer since."""
+    out: list[Line] = []
     for r, a, t in texts:
         if a not in ("brand", "note") or r["channel"] == "survey":
             continue
@@ -558,7 +576,7 @@ def build(
                 if x["occurred_at"] > r["occurred_at"] and author(x) in ("brand",) and x.get("agent_id")
             ]
             suffix = "" if later else f" — {lab['no_reply']}"
-            b.promised.append(
+            out.append(
                 Line(
                     f"{_day(r['occurred_at'])}: {s}{suffix}",
                     [r["seq"]],
@@ -566,8 +584,12 @@ def build(
                     "open" if not later else "made",
                 )
             )
+    return out
 
-    # people --------------------------------------------------------------------------------------------
+
+def _people(rows: list[dict[str, Any]]) -> list[Line]:
+    """Departments in order of appearance, with their agents."""
+    out: list[Line] = []
     dept_seqs: OrderedDict[str, list[int]] = OrderedDict()
     agent_seqs: OrderedDict[tuple[str, str], list[int]] = OrderedDict()
     for r in rows:
@@ -579,10 +601,13 @@ def build(
             agent_seqs.setdefault((r["agent_id"], r.get("department") or ""), []).append(r["seq"])
     for d, dseqs in dept_seqs.items():
         agents = sorted({a for (a, dd) in agent_seqs if dd == d})
-        b.people.append(Line(d + (f": {', '.join(agents)}" if agents else ""), dseqs, None, "department", d))
+        out.append(Line(d + (f": {', '.join(agents)}" if agents else ""), dseqs, None, "department", d))
+    return out
 
-    # sentiment, orders -----------------------------------------------------------------------------------
-    b.sentiment = _voc(eng, [r["seq"] for r in rows], lab) + _surveys(rows, lab)
+
+def _orders(rows: list[dict[str, Any]], lab: dict[str, str]) -> list[Line]:
+    """The orders in scope and their last status."""
+    out: list[Line] = []
     orders: OrderedDict[str, dict[str, Any]] = OrderedDict()
     for r in rows:
         if r.get("source") == "shop" and r.get("thread_id"):
@@ -598,10 +623,8 @@ def build(
         )
         if o.get("value"):
             text += f" · {o['value']}"
-        b.orders.append(Line(f"{_day(o['at'])} · {text}", o["seqs"], o["at"], "order", oid))
-
-    _next_actions(b, rows, lab, suggest)
-    return b
+        out.append(Line(f"{_day(o['at'])} · {text}", o["seqs"], o["at"], "order", oid))
+    return out
 
 
 def _next_actions(b: Brief, rows: list[dict[str, Any]], lab: dict[str, str], suggest: Any) -> None:
