@@ -246,3 +246,28 @@ def test_drill_downs_refuse_what_they_do_not_know() -> None:
     with pytest.raises(RequestError):
         drill.parse({"drill": "sankey", "step": "two", "src": "web", "dst": "app"})
     assert drill.parse({}) == {"drill": "episodes"}
+
+
+def test_the_source_of_an_event_from_the_ingest_runs(ws: ordito.Workspace) -> None:
+    from ordito.report.sections import source_of_seq
+
+    expr = source_of_seq(ws.engine, "e.seq")
+    assert expr is not None
+    wrong = ws.sql(f"SELECT count(*) FROM events e WHERE ({expr}) IS DISTINCT FROM e.source")[0][0]
+    assert wrong == 0
+    assert source_of_seq(ws.engine, "e.seq", limit=1) is None  # many ranges: the caller joins the events
+
+
+def test_the_summary_is_the_same_with_the_events_joined(
+    ws: ordito.Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ordito.report import sections
+
+    for f in (Filters(), Filters(channel=("chat",), segment=("high",))):
+        sc = make_scope(ws.engine, f)
+        assert sc is not None
+        fast = build_section(ws.engine, sc, "summary")
+        with monkeypatch.context() as m:
+            m.setattr(sections, "source_of_seq", lambda *a, **k: None)
+            joined = build_section(ws.engine, sc, "summary")
+        assert fast["kpis"] == joined["kpis"]

@@ -179,6 +179,8 @@ class Scope:
     period: Period
     filters: Filters = field(default_factory=Filters)
     segment_table: str | None = None
+    #: results shared by the sections built over this scope (see flows.steps_table)
+    memo: dict[str, Any] = field(default_factory=dict)
 
     def _segment(self, customer_col: str) -> list[str]:
         if not self.filters.segment:

@@ -11,10 +11,15 @@ and the episodes behind it come from the same statement.
 
 from __future__ import annotations
 
+import itertools
+
 from ..model import Channel
+from ..store.base import Engine
 from .filters import Scope
 
-__all__ = ["handover_pairs_sql", "paths_sql", "steps_sql"]
+__all__ = ["handover_pairs_sql", "paths_sql", "steps_sql", "steps_table"]
+
+_names = itertools.count(1)
 
 
 def steps_sql(scope: Scope, max_step: int | None = None) -> str:
@@ -53,11 +58,24 @@ SELECT episode_id, step, channel FROM (
 """
 
 
-def paths_sql(scope: Scope) -> str:
-    """``episode_id``, ``path`` (channels of its steps joined by " → "), ``n`` (steps)."""
+def steps_table(engine: Engine, scope: Scope) -> str:
+    """The scope's steps computed once, registered on ``engine`` under a name of their own, for the
+    sections that read them (the Sankey and the paths of the journey map)."""
+    name = scope.memo.get("steps")
+    if name is None:
+        name = f"_ordito_steps_{next(_names)}"
+        engine.register(name, engine.arrow(steps_sql(scope)))
+        scope.memo["steps"] = name
+    return str(name)
+
+
+def paths_sql(scope: Scope, steps: str | None = None) -> str:
+    """``episode_id``, ``path`` (channels of its steps joined by " → "), ``n`` (steps). ``steps``: a
+    table of the scope's steps (:func:`steps_table`), else they are computed."""
+    source = steps or f"({steps_sql(scope)})"
     return f"""
 SELECT episode_id, string_agg(channel, ' → ' ORDER BY step) AS path, count(*) AS n
-FROM ({steps_sql(scope)}) AS s
+FROM {source} AS s
 GROUP BY episode_id
 """
 

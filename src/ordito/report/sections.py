@@ -27,7 +27,7 @@ from ..store.base import Engine
 from ..store.sqlutil import lit
 from . import charts
 from .filters import NO_DEPARTMENT, Filters, Period, RestrictedEngine, Scope
-from .flows import handover_pairs_sql, paths_sql, steps_sql
+from .flows import handover_pairs_sql, paths_sql, steps_table
 
 __all__ = ["SECTIONS", "Period", "Scope", "build", "has_rows", "make_scope", "workspace_period"]
 
@@ -124,17 +124,22 @@ def summary(engine: Engine, sc: Scope) -> Section:
     ]
     if not ev["events"]:
         return _missing(s, "No events in the period with these filters.")
-    # one pass over the customers' events: how many, from how many silos and channels each
+    # one pass over the customers' events (event_customer copies time, channel and department): how many,
+    # from 2+ silos, on 2+ channels. The source comes from the seq ranges of the ingest runs when they
+    # are few, which spares a 12M-row join with the events (docs/REPORT.md, "Speed").
+    source = source_of_seq(engine, "ec.seq")
+    join = "" if source else "JOIN events e ON e.seq = ec.seq"
     conn = engine.records(f"""
         WITH per AS (
-            SELECT ec.customer_key, count(*) AS events, count(DISTINCT e.source) AS silos,
-                   count(DISTINCT e.channel) AS channels
-            FROM event_customer ec JOIN events e ON e.seq = ec.seq
-            WHERE ec.customer_key IS NOT NULL AND {sc.events("e", customer="ec.customer_key")}
+            SELECT ec.customer_key, count(*) AS events,
+                   CASE WHEN min({source or "e.source"}) <> max({source or "e.source"}) THEN 1 ELSE 0 END
+                       AS multi_silo,
+                   CASE WHEN min(ec.channel) <> max(ec.channel) THEN 1 ELSE 0 END AS multi_channel
+            FROM event_customer ec {join}
+            WHERE ec.customer_key IS NOT NULL AND {sc.events("ec", customer="ec.customer_key")}
             GROUP BY ec.customer_key)
         SELECT count(*) AS customers, CAST(sum(events) AS BIGINT) AS attributed,
-               avg(CASE WHEN silos >= 2 THEN 1.0 ELSE 0.0 END) AS multi_silo,
-               avg(CASE WHEN channels >= 2 THEN 1.0 ELSE 0.0 END) AS multi_channel
+               avg(CAST(multi_silo AS DOUBLE)) AS multi_silo, avg(CAST(multi_channel AS DOUBLE)) AS multi_channel
         FROM per""")[0]
     ev["attributed"] = conn["attributed"] or 0
     s["kpis"] += [
@@ -227,6 +232,25 @@ def summary(engine: Engine, sc: Scope) -> Section:
                 }
             )
     return s
+
+
+def source_of_seq(engine: Engine, col: str, limit: int = 256) -> str | None:
+    """An expression giving the source of the event whose ``seq`` is ``col``, from the seq ranges of the
+    ingest runs (every run numbers its events in a range of its own; D3), adjacent runs of one source
+    merged. None when there are more than ``limit`` ranges (then join the events)."""
+    runs = engine.execute(
+        "SELECT source, first_seq, last_seq FROM ingest_runs WHERE first_seq IS NOT NULL ORDER BY first_seq"
+    )
+    ranges: list[list[Any]] = []
+    for src, lo, hi in runs:
+        if ranges and ranges[-1][0] == src:
+            ranges[-1][2] = max(ranges[-1][2], hi)
+        else:
+            ranges.append([src, lo, hi])
+    if not ranges or len(ranges) > limit:
+        return None
+    whens = " ".join(f"WHEN {col} BETWEEN {int(lo)} AND {int(hi)} THEN {lit(src)}" for src, lo, hi in ranges)
+    return f"CASE {whens} END"
 
 
 def _nps(engine: Engine, sc: Scope, where: str = "") -> dict[str, Any]:
@@ -329,7 +353,7 @@ def journey_map(engine: Engine, sc: Scope) -> Section:
         )
     paths = engine.records(f"""
         SELECT path, count(*) AS episodes, sum(count(*)) OVER () AS total
-        FROM ({paths_sql(sc)}) AS p WHERE n >= 2
+        FROM ({paths_sql(sc, steps_table(engine, sc))}) AS p WHERE n >= 2
         GROUP BY path ORDER BY episodes DESC, path LIMIT 12""")
     if paths:
         total = int(paths[0]["total"])
@@ -372,7 +396,7 @@ def channel_sankey(engine: Engine, sc: Scope) -> Section:
     if not has_rows(engine, "episodes"):
         return _missing(s, "No episodes yet: run `ordito analyze`.")
     rows = engine.records(f"""
-        WITH st AS ({steps_sql(sc, SANKEY_STEPS + 1)})
+        WITH st AS (SELECT * FROM {steps_table(engine, sc)} WHERE step <= {SANKEY_STEPS + 1})
         SELECT a.step, a.channel AS source, b.channel AS target, count(*) AS cases
         FROM st AS a LEFT JOIN st AS b ON b.episode_id = a.episode_id AND b.step = a.step + 1
         WHERE a.step <= {SANKEY_STEPS}
