@@ -146,7 +146,7 @@ def episode_ids_sql(sc: Scope, d: Mapping[str, str]) -> str:
             f"WHERE source = {lit(d['src'])} AND target = {lit(d['dst'])}"
         )
     if kind == "path":
-        return f"SELECT episode_id FROM ({paths_sql(sc)}) AS p WHERE path = {lit(d['path'])}"
+        return f"SELECT episode_id FROM ({paths_sql(sc, min_steps=2)}) AS p WHERE path = {lit(d['path'])}"
     if kind == "sankey":
         step = int(d["step"])
         nxt = "b.episode_id IS NULL" if d["dst"] == "(end)" else f"b.channel = {lit(d['dst'])}"

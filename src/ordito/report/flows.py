@@ -69,13 +69,19 @@ def steps_table(engine: Engine, scope: Scope) -> str:
     return str(name)
 
 
-def paths_sql(scope: Scope, steps: str | None = None) -> str:
-    """``episode_id``, ``path`` (channels of its steps joined by " → "), ``n`` (steps). ``steps``: a
-    table of the scope's steps (:func:`steps_table`), else they are computed."""
+def paths_sql(scope: Scope, steps: str | None = None, *, min_steps: int = 1) -> str:
+    """``episode_id``, ``path`` (channels of its steps joined by " → "), ``n`` (steps), for the episodes
+    with at least ``min_steps`` steps (the ordered aggregate runs on those only). ``steps``: a table of
+    the scope's steps (:func:`steps_table`), else they are computed."""
     source = steps or f"({steps_sql(scope)})"
+    keep = (
+        f"WHERE episode_id IN (SELECT episode_id FROM {source} AS k WHERE step = {int(min_steps)})"
+        if min_steps > 1
+        else ""
+    )
     return f"""
 SELECT episode_id, string_agg(channel, ' → ' ORDER BY step) AS path, count(*) AS n
-FROM {source} AS s
+FROM {source} AS s {keep}
 GROUP BY episode_id
 """
 

@@ -353,7 +353,7 @@ def journey_map(engine: Engine, sc: Scope) -> Section:
         )
     paths = engine.records(f"""
         SELECT path, count(*) AS episodes, sum(count(*)) OVER () AS total
-        FROM ({paths_sql(sc, steps_table(engine, sc))}) AS p WHERE n >= 2
+        FROM ({paths_sql(sc, steps_table(engine, sc), min_steps=2)}) AS p
         GROUP BY path ORDER BY episodes DESC, path LIMIT 12""")
     if paths:
         total = int(paths[0]["total"])
