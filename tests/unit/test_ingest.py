@@ -434,3 +434,22 @@ def test_seq_stays_unique_when_records_are_rejected(ws: ordito.Workspace, tmp_pa
     ws.ingest(f2, mapping=m)
     n, distinct = ws.sql("SELECT count(*), count(DISTINCT seq) FROM events")[0]
     assert n == distinct == 6
+
+
+def test_gzipped_csv_is_read_and_its_rejects_keep_their_bytes(ws: ordito.Workspace, tmp_path: Path) -> None:
+    import gzip
+
+    plain, m = calls(
+        tmp_path,
+        [
+            "C1;1;05/03/2025 14:22:31;+39 333 123 4567;care;30;104233;resolved;Ciao",
+            "C2;1;05/03/2025 14:23:00;+39 333 123 4567;care;30;104233;resolved;too;many;columns",
+            "C3;1;05/03/2025 14:24:00;333 1234567;care;5;;resolved;",
+        ],
+    )
+    gz = tmp_path / "calls.csv.gz"
+    gz.write_bytes(gzip.compress(plain.read_bytes()))
+    (fr,) = ws.ingest(gz, mapping=m).files
+    assert (fr.rows_in, fr.events_new, fr.quarantined) == (3, 2, 1)
+    (raw,) = ws.sql("SELECT raw FROM quarantine")[0]
+    assert raw.startswith("C2;1;") and raw.endswith("too;many;columns")

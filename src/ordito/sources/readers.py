@@ -9,6 +9,7 @@ quarantine). Structural errors (a column too many, invalid UTF-8, a broken JSON 
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import os
@@ -80,6 +81,14 @@ def _line_bytes(fh: BinaryIO, position: int, limit: int = MAX_LINE) -> bytes:
     return b"".join(parts).rstrip(b"\r")
 
 
+def _open_bytes(path: Path) -> BinaryIO:
+    """The file's bytes, decompressed when it is gzip (``.gz``: DuckDB reads those itself, and its byte
+    positions are positions in the decompressed stream)."""
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
+
+
 def _decode(b: bytes) -> tuple[str, bytes | None]:
     try:
         return b.decode("utf-8"), None
@@ -95,7 +104,7 @@ def csv_header(path: Path, m: Mapping) -> list[str]:
     opts = m.csv
     enc = opts.encoding.lower().replace("_", "-")
     pyenc = {"latin-1": "latin-1", "latin1": "latin-1", "utf-8": "utf-8", "utf8": "utf-8"}.get(enc, enc)
-    with path.open("rb") as fh:
+    with _open_bytes(path) as fh:
         first = fh.readline(MAX_LINE)
     if not first.strip():
         return []
@@ -150,7 +159,7 @@ def _materialise(
     eng.execute(f"DROP TABLE IF EXISTS {rt}")
     eng.execute(f"DROP TABLE IF EXISTS {rs}")
     out = []
-    with path.open("rb") as fh:
+    with _open_bytes(path) as fh:
         for line, pos, msg in rows:
             raw, raw_bytes = _decode(_line_bytes(fh, int(pos)))
             out.append(Reject(int(line) - (1 if header else 0), _reject_reason(msg), raw, raw_bytes))
