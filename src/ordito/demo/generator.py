@@ -75,7 +75,9 @@ def _generate(
     if customers < 1:
         raise ValueError("customers must be at least 1")
     root.mkdir(parents=True, exist_ok=True)
-    for top in sorted({s.path.split("/")[0] for s in SILOS} | {"ground_truth", "warranty", "repairs"}):  # fuzzy silos: demo/fuzzy.py
+    for top in sorted(
+        {s.path.split("/")[0] for s in SILOS} | {"ground_truth", "warranty", "repairs"}
+    ):  # fuzzy silos: demo/fuzzy.py
         if (root / top).is_dir():
             shutil.rmtree(root / top)
     total = count_households(seed, customers)
