@@ -185,6 +185,33 @@ def main() -> None:
                 f"{v['speedup_prepared']}x | |",
             ]
         lines += ["", f"Notes: {dfg['note']}", ""]
+    rep = _load("report")
+    if rep:
+        ws, best = rep["workspace"], rep["best_seconds"]
+        lines += [
+            "## Report generation (`ordito report`)",
+            "",
+            f"Command: `{rep['command']}`  ",
+            f"Machine: {_machine(rep['machine'])}; {rep['uptime_start']}  ",
+            f"Workspace: {ws['events']:,} events, {ws['episodes'] or 0:,} episodes, {ws['friction'] or 0:,} "
+            f"frictions, {ws['voc'] or 0:,} analysed texts, {ws['surveys'] or 0:,} survey answers",
+            "",
+            "| measure | seconds | target |",
+            "|---|---|---|",
+            f"| every section, rendered and written (best of {len(rep['runs'])}) | {best:.1f} | ≤ "
+            f"{rep['target_seconds']}: {_verdict(best <= rep['target_seconds'])} |",
+            f"| `write_report` end to end | {rep['write_report_seconds']:.1f} | ≤ {rep['target_seconds']}: "
+            f"{_verdict(rep['write_report_seconds'] <= rep['target_seconds'])} |",
+        ]
+        fastest = min(rep["runs"], key=lambda r: r["seconds"])
+        lines += [
+            "",
+            "Per section in the best run (s): "
+            + ", ".join(f"{k} {v}" for k, v in fastest["sections"].items()),
+            "",
+            f"Notes: {rep['note']}",
+            "",
+        ]
     notes = ROOT / "bench" / "NOTES.md"
     if notes.exists():
         lines += [notes.read_text().strip(), ""]
