@@ -144,3 +144,12 @@ def test_the_demo_prints_an_analyst_log_in(ws: ordito.Workspace) -> None:
     assert name == DEMO_ANALYST and first != again and get_user(ws.engine, name).role == "analyst"
     auth = Authority(ws.engine.cursor(), session_key(ws.path))
     auth.login(name, again, None)
+
+
+async def test_the_filtered_views_download_as_the_report(client: Client) -> None:
+    await client.login("alan")
+    r = await client.get("/analytics/report.html", params={"channel": "voice"})
+    assert r.status_code == 200 and r.headers["content-disposition"].startswith("attachment")
+    assert "Filters: <strong>channel voice</strong>" in r.text and "Plotly.newPlot" in r.text
+    await client.login("anna")
+    assert (await client.get("/analytics/report.html")).status_code == 403

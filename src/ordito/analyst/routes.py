@@ -253,6 +253,32 @@ def router() -> APIRouter:
             {"s": s, "href": href, "figs_json": figs, "q": urlencode(base)},
         )
 
+    @r.get("/analytics/report.html")
+    def report(request: Request, principal: Principal = Depends(ANALYTICS_PAGE)) -> Response:
+        """The views as the self-contained report file (``ordito report``), with the page's filters."""
+        from ..report import render_html
+
+        st = state_of(request)
+        cache = _cache(request)
+        with st.engine() as eng:
+            ver = data_version(eng)
+            opts = cache.get(("options", ver), lambda: _options(eng))
+            try:
+                f = _filters(request, opts)
+            except OrditoError as exc:
+                return _error(request, exc)
+            html = render_html(secs.build(eng, filters=f), workspace=Path(st.ws.path).name)
+        _audit(request, principal, "export_report", None, urlencode(f.query())[:400])
+        return Response(
+            html,
+            media_type="text/html; charset=utf-8",
+            headers={
+                "Content-Disposition": 'attachment; filename="ordito-report.html"',
+                "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
     @r.get("/analytics/episodes")
     def episodes(request: Request, page: int = 1, principal: Principal = Depends(ANALYTICS_PAGE)) -> Response:
         st = state_of(request)
