@@ -170,7 +170,7 @@ def _child(ws: Path, full: bool) -> dict[str, Any]:
         "f=r.fuzzy;print(json.dumps({'seconds':round(d,2),'peak_rss_gb':round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024/1024,2),"
         "'events':r.events,'customers':r.customers,'timings':r.timings,'person_records':f.records,'record_nodes':f.record_nodes,"
         "'candidate_pairs':f.pairs,'fuzzy_links':f.links,'review_band':f.review,'model_trained':f.trained,"
-        "'fuzzy_unions':r.fuzzy_merges,'fuzzy_refused':r.fuzzy_refused,'merges':r.merges}))"
+        "'fuzzy_edges':r.fuzzy_edges,'fuzzy_unions':r.fuzzy_merges,'fuzzy_refused':r.fuzzy_refused,'merges':r.merges}))"
     )
     proc = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]

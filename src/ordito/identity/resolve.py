@@ -74,6 +74,7 @@ class ResolveResult:
     fuzzy: fz.FuzzyResult = field(default_factory=fz.FuzzyResult)
     fuzzy_merges: int = 0  # unions along fuzzy links that joined customers or new records
     fuzzy_refused: int = 0
+    fuzzy_edges: int = 0  # fuzzy/reviewed links between components considered by the union
 
 
 def _case(col: str, mapping: dict[str, int], default: int) -> str:
@@ -430,9 +431,16 @@ class Resolver:
         """Join deterministic components along fuzzy/reviewed links, with merge protection (fuzzy/union.py)."""
         e = self.eng
         rules = ", ".join(f"'{r}'" for r in fz.FUZZY_RULES)
-        te = e.arrow(f"""SELECT l.a, l.b, c1.comp AS ga, c2.comp AS gb, l.score, l.rule
-                         FROM identity_links l JOIN _comp c1 ON c1.id = l.a JOIN _comp c2 ON c2.id = l.b
-                         WHERE l.rule IN ({rules}) AND c1.comp <> c2.comp""")
+        # the fuzzy links copied out first: in a full run of bench/fuzzy_bench.py (1M links written in this
+        # transaction) the same join straight on identity_links returned no rows; not understood yet
+        e.execute(
+            f"CREATE OR REPLACE TEMP TABLE _fzl AS SELECT a, b, score, rule FROM identity_links WHERE rule IN ({rules})"
+        )
+        te = e.arrow("""SELECT l.a, l.b, c1.comp AS ga, c2.comp AS gb, l.score, l.rule
+                        FROM _fzl l JOIN _comp c1 ON c1.id = l.a JOIN _comp c2 ON c2.id = l.b
+                        WHERE c1.comp <> c2.comp""")
+        e.execute("DROP TABLE _fzl")
+        res.fuzzy_edges = te.num_rows
         if te.num_rows == 0:
             return
         edges = [
