@@ -25,9 +25,10 @@ def attach_sql() -> str:
     belong to a thread of an episode join that episode."""
     return """
 INSERT INTO _jee
-SELECT ev.seq, m.ep, 'attached' AS role
+SELECT ev.seq, m.ep, 'attached' AS role, m.episode_id, m.customer_key
 FROM events ev
-JOIN (SELECT source, thread, min(ep) AS ep FROM _jevo JOIN _jee USING (seq)
+JOIN (SELECT source, thread, min(ep) AS ep, arg_min(episode_id, ep) AS episode_id,
+             arg_min(customer_key, ep) AS customer_key FROM _jevo JOIN _jee USING (seq)
       WHERE thread IS NOT NULL AND source NOT IN ('shop', 'pos', 'surveys')
       GROUP BY source, thread) m
   ON m.source = ev.source AND m.thread = ev.thread_id

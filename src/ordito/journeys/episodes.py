@@ -8,6 +8,7 @@ same ids to the same episodes.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from itertools import groupby
 
@@ -18,7 +19,7 @@ from ..store.sqlutil import lit
 from . import features
 from .features import TRIVIAL_ROLES
 from .params import Params
-from .thread import UNIT_COLUMNS, Threader, units_from_columns
+from .thread import LIST_COLUMNS, UNIT_COLUMNS, Threader, Unit, units_from_columns
 
 
 def thread_scope(
@@ -34,15 +35,22 @@ def thread_scope(
     if progress:
         progress("features", 0.3)
     trivial = "(" + ", ".join(lit(r) for r in TRIVIAL_ROLES) + ")"
-    cols = ", ".join(
-        "epoch(t0) AS t0" if c == "t0" else "epoch(t1) AS t1" if c == "t1" else c for c in UNIT_COLUMNS
-    )
+
+    def col(c: str) -> str:
+        if c in ("t0", "t1"):
+            return f"epoch({c}) AS {c}"
+        if c in LIST_COLUMNS:
+            return f"array_to_string({c}, chr(31)) AS {c}"
+        return c
+
     tbl = engine.arrow(
-        f"""SELECT {cols} FROM _junit WHERE role IS NULL OR role NOT IN {trivial}
-            ORDER BY ck, _junit.t0, first_seq, ukey"""
+        f"""SELECT {", ".join(col(c) for c in UNIT_COLUMNS)} FROM _junit
+            WHERE role IS NULL OR role NOT IN {trivial} ORDER BY ck, _junit.t0, first_seq, ukey"""
     )
     units = units_from_columns({name: tbl.column(name).to_pylist() for name in UNIT_COLUMNS})
     del tbl
+    if progress:
+        progress("threading", 0.35)
     threader = Threader(params)
     cands: dict[str, list[str]] = {}
     for ukey, cand in engine.execute(
@@ -50,9 +58,7 @@ def thread_scope(
            GROUP BY k.ukey"""
     ):
         cands[ukey] = cand
-    ukeys: list[str] = []
-    ep_idx: list[int] = []
-    roles: list[str] = []
+    placed: list[Unit] = []
     n_units = len(units)
     done = 0
     step = max(n_units // 20, 1)
@@ -62,51 +68,57 @@ def thread_scope(
             mine = [u for u in mine if threader.adopt(u, cands.get(u.ukey, ())) is not None]
         else:
             threader.thread(mine)
-        for u in mine:
-            ukeys.append(u.ukey)
-            ep_idx.append(u.ep)
-            roles.append(u.role)
+        placed.extend(mine)
         before = done
         done += len(mine)
         if progress and done // step != before // step:
-            progress("threading", 0.3 + 0.4 * done / max(n_units, 1))
+            progress("threading", 0.35 + 0.35 * done / max(n_units, 1))
+    del units
     eps = threader.episodes
     n_threaded = len(eps)
+    ids = [episode_id(e.ck, e.first_seq) for e in eps]
     unit_map = pa.table(
         {
-            "ukey": pa.array(ukeys, pa.string()),
-            "ep": pa.array(ep_idx, pa.int64()),
-            "role": pa.array(roles, pa.string()),
+            "ukey": pa.array([u.ukey for u in placed], pa.string()),
+            "ep": pa.array([u.ep for u in placed], pa.int64()),
+            "role": pa.array([u.role for u in placed], pa.string()),
+            "episode_id": pa.array([ids[u.ep] for u in placed], pa.string()),
+            "customer_key": pa.array([eps[u.ep].ck for u in placed], pa.string()),
         }
     )
     ep_tbl = pa.table(
         {
-            "ep": pa.array([e.idx for e in eps], pa.int64()),
+            "episode_id": pa.array(ids, pa.string()),
+            "customer_key": pa.array([e.ck for e in eps], pa.string()),
+            "first_seq": pa.array([e.first_seq for e in eps], pa.int64()),
             "kind": pa.array([e.kind for e in eps], pa.string()),
             "intent": pa.array([e.intent for e in eps], pa.string()),
             "intent_source": pa.array([e.intent_source for e in eps], pa.string()),
+            "ep": pa.array([e.idx for e in eps], pa.int64()),
         }
     )
+    del placed
     engine.register("_junit_map", unit_map)
-    engine.register("_jep_attr", ep_tbl)
+    engine.register("_jep_threaded", ep_tbl)
     kind = "CASE role WHEN 'browse' THEN 'browse' WHEN 'newsletter' THEN 'marketing' ELSE 'feedback' END"
     how = "CASE role WHEN 'browse' THEN 'pages' WHEN 'newsletter' THEN 'newsletter landing' ELSE 'relationship survey' END"
     engine.execute(f"""CREATE OR REPLACE TEMP TABLE _jtriv AS
-        SELECT ukey, ck, first_seq, role, {n_threaded - 1} + row_number() OVER (ORDER BY ukey) AS ep
+        SELECT ukey, ck, first_seq, role, {n_threaded - 1} + row_number() OVER (ORDER BY ukey) AS ep,
+               'ep_' || substr(md5(ck || ':' || CAST(first_seq AS VARCHAR)), 1, 16) AS episode_id
         FROM _junit WHERE role IN {trivial} AND ck <> '~'""")
     engine.execute("""CREATE OR REPLACE TEMP TABLE _jee AS
-        SELECT k.seq, m.ep, m.role FROM _jukey k
-        JOIN (SELECT ukey, ep, role FROM _junit_map UNION ALL SELECT ukey, ep, role FROM _jtriv) m USING (ukey)""")
+        SELECT k.seq, m.ep, m.role, m.episode_id, m.customer_key FROM _jukey k
+        JOIN (SELECT ukey, ep, role, episode_id, customer_key FROM _junit_map
+              UNION ALL SELECT ukey, ep, role, episode_id, ck FROM _jtriv) m USING (ukey)""")
     engine.execute(f"""CREATE OR REPLACE TEMP TABLE _jep AS
-        SELECT 'ep_' || substr(md5(k.ck || ':' || CAST(k.first_seq AS VARCHAR)), 1, 16) AS episode_id,
-               k.ck AS customer_key, k.first_seq, a.kind, a.intent, a.intent_source, k.ep
-        FROM (SELECT m.ep, any_value(u.ck) AS ck, min(u.first_seq) AS first_seq
-              FROM _junit_map m JOIN _junit u USING (ukey) WHERE u.ck <> '~' GROUP BY m.ep) k
-        JOIN _jep_attr a USING (ep)
+        SELECT episode_id, customer_key, first_seq, kind, intent, intent_source, ep FROM _jep_threaded
         UNION ALL
-        SELECT 'ep_' || substr(md5(ck || ':' || CAST(first_seq AS VARCHAR)), 1, 16), ck, first_seq,
-               {kind}, {kind}, {how}, ep
-        FROM _jtriv""")
+        SELECT episode_id, ck, first_seq, {kind}, {kind}, {how}, ep FROM _jtriv""")
     engine.unregister("_junit_map")
-    engine.unregister("_jep_attr")
+    engine.unregister("_jep_threaded")
     return n_threaded
+
+
+def episode_id(customer_key: str, first_seq: int) -> str:
+    """``ep_`` + the first 16 hex digits of md5("customer_key:first_seq"): stable across runs."""
+    return "ep_" + hashlib.md5(f"{customer_key}:{first_seq}".encode()).hexdigest()[:16]

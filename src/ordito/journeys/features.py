@@ -103,11 +103,21 @@ def web_events_sql(params: Params, full: bool) -> str:
     )
     gap = float(params.app_session_gap)
     return f"""
+CREATE OR REPLACE TEMP TABLE _japp AS
+SELECT seq, ck || '|app|' || CAST(sum(new_session) OVER (PARTITION BY ck ORDER BY t, seq) AS VARCHAR) AS ukey
+FROM (SELECT e.seq, c.customer_key AS ck, e.occurred_at AS t,
+             CASE WHEN date_diff('second', lag(e.occurred_at) OVER (PARTITION BY c.customer_key
+                                                                     ORDER BY e.occurred_at, e.seq),
+                                 e.occurred_at) <= {gap} THEN 0 ELSE 1 END AS new_session
+      FROM event_customer c JOIN events e ON e.seq = c.seq
+      WHERE e.channel = 'app' AND e.source NOT IN ('shop', 'pos', 'surveys') AND {"c.customer_key IS NOT NULL" if full else "c.customer_key IN (SELECT customer_key FROM _jscope)"});
+
 CREATE OR REPLACE TEMP TABLE _jevw AS
-SELECT seq, ck, t, source, channel, type, thread, source_key,
-       coalesce(p[1], p[4]) AS page_key, p[2] AS form_name, p[3] AS referrer, p[5] AS app_order,
-       upper(replace(p[6], '-', '')) AS app_code
-FROM ({_scope_events(_WEB, paths, full)});
+SELECT w.seq, w.ck, w.t, w.source, w.channel, w.type, w.thread, w.source_key,
+       coalesce(w.p[1], w.p[4]) AS page_key, w.p[2] AS form_name, w.p[3] AS referrer, w.p[5] AS app_order,
+       upper(replace(w.p[6], '-', '')) AS app_code,
+       coalesce(a.ukey, w.ck || '|' || w.source || '|' || coalesce(w.thread, w.source_key)) AS ukey
+FROM ({_scope_events(_WEB, paths, full)}) w LEFT JOIN _japp a ON a.seq = w.seq;
 
 CREATE OR REPLACE TEMP TABLE _jpage AS
 WITH d AS (
@@ -119,20 +129,12 @@ k AS (SELECT page_key, page, {_page_kind_sql("page")} AS page_kind,
              replace(regexp_extract(upper(page), {lit(PRODUCT_CODE)}, 1), '-', '') AS code FROM d)
 SELECT page_key, page, page_kind, {service_page} AS service_page, nullif(code, '') AS code FROM k;
 
-CREATE OR REPLACE TEMP TABLE _japp AS
-SELECT seq, ck || '|app|' || CAST(sum(new_session) OVER (PARTITION BY ck ORDER BY t, seq) AS VARCHAR) AS ukey
-FROM (SELECT seq, ck, t,
-             CASE WHEN date_diff('second', lag(t) OVER (PARTITION BY ck ORDER BY t, seq), t) <= {gap}
-                  THEN 0 ELSE 1 END AS new_session
-      FROM _jevw WHERE channel = 'app' AND ck <> '~');
-
 CREATE OR REPLACE TEMP VIEW _jevw2 AS
 SELECT w.seq, w.ck, w.t, w.source, w.channel, w.type, w.thread, w.source_key, g.page, g.page_kind,
        g.service_page, w.form_name, w.referrer, w.app_order, coalesce(w.app_code, g.code) AS code,
        coalesce(w.form_name IS NOT NULL AND regexp_matches(lower(w.form_name), {lit(SIGNUP_FORMS)}), false)
-           AS signup_form,
-       coalesce(a.ukey, w.ck || '|' || w.source || '|' || coalesce(w.thread, w.source_key)) AS ukey
-FROM _jevw w LEFT JOIN _jpage g USING (page_key) LEFT JOIN _japp a USING (seq)
+           AS signup_form, w.ukey
+FROM _jevw w LEFT JOIN _jpage g USING (page_key)
 """
 
 
@@ -190,8 +192,6 @@ SELECT seq, ck, t, source, channel, type, dept, agent, queue, thread, direction,
             -- an order's placing, payment, shipping and cancellation are one unit (its purchase)
             THEN ck || '|' || source || '|' || coalesce(thread, source_key) || '|' ||
                  CASE WHEN type IN ('order_placed', 'order_paid', 'order_shipped', 'order_cancelled')
-                           OR (type = 'refund_issued' AND bool_or(type = 'order_cancelled')
-                               OVER (PARTITION BY ck, source, thread))
                       THEN 'purchase' ELSE source_key END
             WHEN source IN ({_REC}) OR thread IS NULL THEN ck || '|' || source || '|' || source_key
             ELSE ck || '|' || source || '|' || thread END AS ukey
@@ -227,6 +227,12 @@ FROM _jevo
 TRIVIAL_ROLES = ("browse", "newsletter", "nps")
 
 
+def _intent_case() -> str:
+    top = "greatest(" + ", ".join(f"v_{i}" for i in INTENT_ORDER) + ")"
+    whens = " ".join(f"WHEN v_{i} = {top} THEN {lit(i)}" for i in INTENT_ORDER)
+    return f"CASE WHEN {top} = 0 THEN NULL {whens} END"
+
+
 def units_sql() -> str:
     """One row per unit, with the aggregates threading needs. Web sessions and app sessions get their role
     here; a browsing session or a newsletter visit is an episode of its own and never reaches Python."""
@@ -234,7 +240,7 @@ def units_sql() -> str:
     zero = ", ".join(f"0 AS v_{i}" for i in INTENT_ORDER)
     return f"""
 CREATE OR REPLACE TEMP VIEW _jukey AS
-SELECT seq, ukey FROM _jevw2 UNION ALL SELECT seq, ukey FROM _jevo;
+SELECT seq, ukey FROM _jevw UNION ALL SELECT seq, ukey FROM _jevo;
 
 CREATE OR REPLACE TEMP TABLE _junitw AS
 WITH f AS (
@@ -277,6 +283,7 @@ SELECT ukey, ck, first_seq, source, channel, t0, t1, n, orders, codes, focus, se
 FROM v;
 
 CREATE OR REPLACE TEMP TABLE _junit AS
+WITH x AS (
 SELECT ukey, ck, first_seq, source, channel, t0, t1, n, {zero},
        orders, []::VARCHAR[] AS tickets, codes, focus, service_pages, cart_abandoned, add_to_cart, checkout,
        dead_end, form_request, signup, newsletter, '' AS types, NULL::VARCHAR AS survey, NULL::VARCHAR AS context_ref,
@@ -286,10 +293,12 @@ UNION ALL
 SELECT e.ukey, any_value(e.ck) AS ck, min(e.seq) AS first_seq, any_value(e.source) AS source,
        any_value(e.channel) AS channel, min(e.t) AS t0, max(e.t) AS t1, count(*) AS n,
        {votes},
-       list_distinct(flatten(list(e.orders))) AS orders,
-       list_distinct(flatten(list(e.tickets) || list(CASE WHEN e.source = 'surveys' AND e.thread IS NOT NULL
-                                                         THEN [e.thread] ELSE [] END))) AS tickets,
-       list_distinct(flatten(list(e.codes))) AS codes, NULL AS focus, NULL AS service_pages,
+       list_distinct(flatten(list(e.orders) FILTER (WHERE len(e.orders) > 0))) AS orders,
+       list_distinct(flatten(list(e.tickets) FILTER (WHERE len(e.tickets) > 0)
+                             || list([e.thread]) FILTER (WHERE e.source = 'surveys' AND e.thread IS NOT NULL)))
+           AS tickets,
+       list_distinct(flatten(list(e.codes) FILTER (WHERE len(e.codes) > 0))) AS codes, NULL AS focus,
+       NULL AS service_pages,
        false, false, false, bool_or(e.type IN ('form_error', 'login_failed', 'contact_page')),
        bool_or(e.type = 'form_submitted' AND NOT e.signup_form), bool_or(e.type = 'form_submitted' AND e.signup_form),
        false, string_agg(DISTINCT e.type, ',' ORDER BY e.type) AS types,
@@ -302,6 +311,9 @@ SELECT e.ukey, any_value(e.ck) AS ck, min(e.seq) AS first_seq, any_value(e.sourc
        CASE WHEN any_value(e.source) = 'surveys' AND any_value(e.thread) IS NULL THEN 'nps' END AS role
 FROM _jevo e
 GROUP BY e.ukey
+)
+-- the need the unit's words say: most votes, ties to the more specific need (INTENT_ORDER)
+SELECT *, {_intent_case()} AS intent FROM x
 """
 
 

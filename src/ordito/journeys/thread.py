@@ -22,15 +22,15 @@ Pure Python over plain lists: the engine has already reduced events to units (:m
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from .params import INTENT_ORDER, SERVICE_INTENTS, Params
+from .params import SERVICE_INTENTS, Params
 
 SERVICE = frozenset(SERVICE_INTENTS)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Unit:
     ukey: str
     ck: str
@@ -39,7 +39,6 @@ class Unit:
     channel: str
     t0: float  # epoch seconds
     t1: float
-    votes: tuple[int, ...]
     orders: list[str]
     tickets: list[str]
     codes: list[str]
@@ -64,28 +63,43 @@ class Unit:
     ep: int = -1
 
 
-@dataclass(slots=True)
 class Episode:
-    idx: int
-    ck: str
-    kind: str  # service | purchase | browse | feedback | marketing
-    intent: str
-    t0: float
-    t_last: float
-    orders: set[str] = field(default_factory=set)
-    codes: set[str] = field(default_factory=set)
-    ordered: bool = False
-    cancelled: set[str] = field(default_factory=set)
-    units: list[Unit] = field(default_factory=list)
-    intent_source: str = ""
+    """An episode being built (identity equality: two episodes are never equal by value)."""
 
+    __slots__ = (
+        "idx",
+        "ck",
+        "kind",
+        "intent",
+        "t0",
+        "t_last",
+        "orders",
+        "codes",
+        "ordered",
+        "cancelled",
+        "units",
+        "intent_source",
+        "listed",
+    )
 
-def _intent(votes: Sequence[int]) -> str | None:
-    best, best_v = None, 0
-    for name, v in zip(INTENT_ORDER, votes, strict=True):
-        if v > best_v:
-            best, best_v = name, v
-    return best
+    def __init__(self, idx: int, ck: str, kind: str, intent: str, t0: float, t_last: float, how: str) -> None:
+        self.idx = idx
+        self.ck = ck
+        self.kind = kind  # service | purchase
+        self.intent = intent
+        self.t0 = t0
+        self.t_last = t_last
+        self.orders: set[str] = set()
+        self.codes: set[str] = set()
+        self.ordered = False
+        self.cancelled: set[str] = set()
+        self.units: list[Unit] = []
+        self.intent_source = how
+        self.listed = False  # in its customer's list of episodes
+
+    @property
+    def first_seq(self) -> int:
+        return min(u.first_seq for u in self.units if u.ck != "~")
 
 
 def _role(u: Unit) -> str:
@@ -152,7 +166,7 @@ class Threader:
     # --- helpers -------------------------------------------------------------------------------
 
     def _new(self, u: Unit, kind: str, intent: str, how: str) -> Episode:
-        ep = Episode(len(self.episodes), u.ck, kind, intent, u.t0, u.t1, intent_source=how)
+        ep = Episode(len(self.episodes), u.ck, kind, intent, u.t0, u.t1, how)
         self.episodes.append(ep)
         return ep
 
@@ -204,7 +218,6 @@ class Threader:
         last_contact: Unit | None = None
         for u in units:
             u.role = u.role or _role(u)
-            u.intent = _intent(u.votes)
             # self-service visits waiting for a contact that did not come: placed by their own pages
             while pending and (u.t0 - pending[0].t1) > self.lead_s:
                 self._settle(self._fallback(pending.pop(0), eps), pending, eps)
@@ -213,7 +226,8 @@ class Threader:
                 pending.append(u)
                 continue
             self._join(ep, u)
-            if ep not in eps and ep.kind in ("service", "purchase"):
+            if not ep.listed:
+                ep.listed = True
                 eps.append(ep)
             if u.role in ("contact", "ticket") and ep.kind == "service":
                 # the visits to the help pages before a contact were about its need
@@ -243,7 +257,6 @@ class Threader:
         episode of the same need active within ``continue_days``, else a recent need. No episode, or two
         candidates that fit equally: it stays out of every episode."""
         u.role = _role(u)
-        u.intent = _intent(u.votes)
         best: dict[str, tuple[tuple[int, float], Episode]] = {}
         for ck in candidates:
             for ep in self.of_customer.get(ck, ()):
@@ -456,7 +469,8 @@ class Threader:
                 u, "service", "other", "help pages"
             )
         self._join(ep, u)
-        if ep not in eps:
+        if not ep.listed:
+            ep.listed = True
             eps.append(ep)
         return u
 
@@ -469,6 +483,7 @@ class Threader:
             self._join(ep, pending.pop(0))
 
 
+#: the columns threading reads from ``_junit``, in the order of :class:`Unit`'s fields
 UNIT_COLUMNS = (
     "ukey",
     "ck",
@@ -477,7 +492,6 @@ UNIT_COLUMNS = (
     "channel",
     "t0",
     "t1",
-    *(f"v_{i}" for i in INTENT_ORDER),
     "orders",
     "tickets",
     "codes",
@@ -498,44 +512,80 @@ UNIT_COLUMNS = (
     "answered",
     "keys",
     "role",
+    "intent",
 )
+#: separator of the list values of a unit (a unit separator, never in an id)
+SEP = "\x1f"
+#: list-valued unit columns, sent joined by SEP
+LIST_COLUMNS = ("orders", "tickets", "codes", "focus", "service_pages", "keys")
+
+
+def _split(v: str | None) -> list[str]:
+    return v.split(SEP) if v else []
 
 
 def units_from_columns(c: dict[str, list[Any]]) -> list[Unit]:
-    """Units from the columns of ``_junit`` (column lists: much faster than a dict per row)."""
-    votes = list(zip(*(c[f"v_{i}"] for i in INTENT_ORDER), strict=True))
-    out = []
-    for i, ukey in enumerate(c["ukey"]):
-        out.append(
-            Unit(
-                ukey,
-                c["ck"][i],
-                c["first_seq"][i],
-                c["source"][i],
-                c["channel"][i],
-                c["t0"][i],
-                c["t1"][i],
-                tuple(v or 0 for v in votes[i]),
-                c["orders"][i] or [],
-                c["tickets"][i] or [],
-                c["codes"][i] or [],
-                c["focus"][i] or [],
-                c["service_pages"][i] or [],
-                bool(c["cart_abandoned"][i]),
-                bool(c["add_to_cart"][i]),
-                bool(c["checkout"][i]),
-                bool(c["dead_end"][i]),
-                bool(c["form_request"][i]),
-                bool(c["signup"][i]),
-                bool(c["newsletter"][i]),
-                c["types"][i] or "",
-                c["survey"][i],
-                c["context_ref"][i],
-                bool(c["chat_transferred"][i]),
-                bool(c["inbound"][i]),
-                bool(c["answered"][i]),
-                c["keys"][i] or [],
-                c["role"][i] or "",
-            )
+    """Units from the columns of ``_junit`` (column lists: much faster than a dict per row; list values
+    come joined by :data:`SEP`)."""
+    return [
+        Unit(
+            ukey,
+            ck,
+            first_seq,
+            source,
+            channel,
+            t0,
+            t1,
+            _split(orders),
+            _split(tickets),
+            _split(codes),
+            _split(focus),
+            _split(pages),
+            bool(cart),
+            bool(atc),
+            bool(checkout),
+            bool(dead),
+            bool(form),
+            bool(signup),
+            bool(newsletter),
+            types or "",
+            survey,
+            context,
+            bool(transferred),
+            bool(inbound),
+            bool(answered),
+            _split(keys),
+            role or "",
+            intent,
         )
-    return out
+        for (
+            ukey,
+            ck,
+            first_seq,
+            source,
+            channel,
+            t0,
+            t1,
+            orders,
+            tickets,
+            codes,
+            focus,
+            pages,
+            cart,
+            atc,
+            checkout,
+            dead,
+            form,
+            signup,
+            newsletter,
+            types,
+            survey,
+            context,
+            transferred,
+            inbound,
+            answered,
+            keys,
+            role,
+            intent,
+        ) in zip(*(c[name] for name in UNIT_COLUMNS), strict=True)
+    ]
