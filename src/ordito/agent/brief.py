@@ -342,11 +342,14 @@ def _voc(eng: DuckDBEngine, seqs: list[int], lab: dict[str, str]) -> list[Line]:
 
 def _country_language(eng: DuckDBEngine, key: str) -> str:
     """Nothing written: the language of the country of the customer's phone numbers (+39 Italian)."""
-    phones = eng.execute(
-        "SELECT i.value FROM identity_map m JOIN identifiers i USING (identifier_id) "
-        "WHERE m.customer_key = ? AND i.kind = 'phone'",
-        [key],
+    ids = ", ".join(
+        str(int(r[0]))
+        for r in eng.execute("SELECT identifier_id FROM identity_map WHERE customer_key = ?", [key])
     )
+    if not ids:
+        return "en"
+    # two point look-ups (a join would scan every identifier)
+    phones = eng.execute(f"SELECT value FROM identifiers WHERE identifier_id IN ({ids}) AND kind = 'phone'")
     it = sum(1 for (v,) in phones if str(v).startswith("+39"))
     return "it" if it and it * 2 >= len(phones) else "en"
 
@@ -373,9 +376,10 @@ def build(
         language: force the labels' language (default: the customer's).
         suggest: optional callable ``(query_text, language) -> list of (article_id, title, score)`` for the
             next best action (knowledge suggestions).
-        refs: the customer's events from ``event_customer`` (seq, occurred_at, ...), when already read.
+        refs: the customer's events from ``event_customer`` (seq, occurred_at, ...), when already read (then
+            ``customer_key`` must be the current key, not a merged one).
     """
-    key = current_key(eng, customer_key)
+    key = customer_key if refs is not None else current_key(eng, customer_key)  # refs: the caller resolved it
     if key is None:
         raise NotFoundError(f"No customer {customer_key}")
     scope, episode, rows = load_scope(
