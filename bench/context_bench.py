@@ -146,7 +146,7 @@ def in_process(ws_path: Path, queries: list[tuple[str, str]]) -> dict[str, Any]:
         status = 404 if not matches else 200
         if len(keys) == 1:
             refs = customer_refs(eng, keys[0])
-            head = header(eng, keys[0], None, set(), shared=False, refs=refs)
+            head = header(eng, keys[0], None, set(), shared=False, refs=refs, value=False)
             b = bf.build(eng, keys[0], refs=refs)
             orjson.dumps({"customer": head, "brief": b.to_dict()}, default=str)
         lat.append((time.perf_counter() - t0) * 1000)

@@ -52,6 +52,7 @@ def header(
     *,
     shared: bool = True,
     refs: list[tuple[Any, ...]] | None = None,
+    value: bool = True,
 ) -> dict[str, Any]:
     """Profile header: identity (masked per role), channels, value, consent.
 
@@ -98,29 +99,29 @@ def header(
         c["events"] += 1
         c["last"] = max(c["last"], at)
     departments = sorted({r[3] for r in refs if r[3]})
-    value: dict[str, dict[str, float]] = {}
+    money: dict[str, dict[str, float]] = {}
     consent = None
     shared_out: list[dict[str, Any]] = []
-    if seqs:
-        money = eng.execute(
+    if seqs and value:
+        spend = eng.execute(
             f"SELECT type, value, currency, occurred_at, seq FROM events WHERE seq IN ({_ints(seqs)}) "
             "AND (type IN ('order_placed', 'store_purchase', 'refund_issued', 'store_return') "
             f"OR type IN ({', '.join(repr(t) for t in CONSENT_TYPES)}))"
         )
-        for typ, amount, cur_code, at, seq in sorted(money, key=lambda r: (r[3], r[4])):
+        for typ, amount, cur_code, at, seq in sorted(spend, key=lambda r: (r[3], r[4])):
             if typ in CONSENT_TYPES:
                 consent = {"marketing": CONSENT_TYPES[typ], "since": at, "seq": seq}
                 continue
             if amount is None or not cur_code:
                 continue
-            v = value.setdefault(cur_code, {"spent": 0.0, "refunded": 0.0, "orders": 0})
+            v = money.setdefault(cur_code, {"spent": 0.0, "refunded": 0.0, "orders": 0})
             if typ in ("order_placed", "store_purchase"):
                 v["spent"] += float(amount)
                 v["orders"] += 1
             else:
                 v["refunded"] += abs(float(amount))
-        if shared:
-            shared_out = _shared(eng, seqs, {v for _, v, *_ in found}, principal, contact)
+    if seqs and shared:
+        shared_out = _shared(eng, seqs, {v for _, v, *_ in found}, principal, contact)
     merged = int(eng.scalar("SELECT count(*) FROM customers WHERE merged_into = ?", [cur]) or 0)
     return {
         "customer_key": cur,
@@ -135,7 +136,7 @@ def header(
         "channels": sorted(channels.values(), key=lambda c: -c["events"]),
         "departments": departments,
         "merged_keys": merged,
-        "value": value,
+        "value": money if value else None,
         "consent": consent,
     }
 

@@ -90,8 +90,9 @@ def router() -> APIRouter:
             key = keys[0]
             contact = {(m.kind, m.value) for m in matches if m.customer_key == key}
             refs = customer_refs(eng, key)
-            # shared identifiers (family phones...) are on the customer's page, not in the screen pop
-            head = header(eng, key, principal, contact, shared=False, refs=refs)
+            # shared identifiers and value are on the customer's page (`url`), not in the screen pop: they
+            # read every event of the customer
+            head = header(eng, key, principal, contact, shared=False, refs=refs, value=False)
             last = max((int(r[0]) for r in refs), default=0)
             kb = st.knowledge() if suggest else None
             b: bf.Brief = st.cached(("brief", key, last), lambda: bf.build(eng, key, refs=refs))
