@@ -261,13 +261,13 @@ def test_the_source_of_an_event_from_the_ingest_runs(ws: ordito.Workspace) -> No
 def test_the_summary_is_the_same_with_the_events_joined(
     ws: ordito.Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ordito.report import sections
+    from ordito.report import views_summary
 
     for f in (Filters(), Filters(channel=("chat",), segment=("high",))):
         sc = make_scope(ws.engine, f)
         assert sc is not None
         fast = build_section(ws.engine, sc, "summary")
         with monkeypatch.context() as m:
-            m.setattr(sections, "source_of_seq", lambda *a, **k: None)
+            m.setattr(views_summary, "source_of_seq", lambda *a, **k: None)
             joined = build_section(ws.engine, sc, "summary")
         assert fast["kpis"] == joined["kpis"]
