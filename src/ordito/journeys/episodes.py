@@ -100,8 +100,14 @@ def thread_scope(
     del placed
     engine.register("_junit_map", unit_map)
     engine.register("_jep_threaded", ep_tbl)
-    kind = "CASE role WHEN 'browse' THEN 'browse' WHEN 'newsletter' THEN 'marketing' ELSE 'feedback' END"
-    how = "CASE role WHEN 'browse' THEN 'pages' WHEN 'newsletter' THEN 'newsletter landing' ELSE 'relationship survey' END"
+    kind = (
+        "CASE role WHEN 'browse' THEN 'browse' WHEN 'newsletter' THEN 'marketing' "
+        "WHEN 'research_alone' THEN 'purchase' ELSE 'feedback' END"
+    )
+    how = (
+        "CASE role WHEN 'browse' THEN 'pages' WHEN 'newsletter' THEN 'newsletter landing' "
+        "WHEN 'research_alone' THEN 'pages' ELSE 'relationship survey' END"
+    )
     engine.execute(f"""CREATE OR REPLACE TEMP TABLE _jtriv AS
         SELECT ukey, ck, first_seq, role, {n_threaded - 1} + row_number() OVER (ORDER BY ukey) AS ep,
                'ep_' || substr(md5(ck || ':' || CAST(first_seq AS VARCHAR)), 1, 16) AS episode_id

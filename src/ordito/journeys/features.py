@@ -224,7 +224,7 @@ FROM _jevo
 
 
 #: unit roles decided in the engine that start an episode of their own (no threading needed)
-TRIVIAL_ROLES = ("browse", "newsletter", "nps")
+TRIVIAL_ROLES = ("browse", "newsletter", "nps", "research_alone")
 
 
 def _intent_case() -> str:
@@ -233,14 +233,27 @@ def _intent_case() -> str:
     return f"CASE WHEN {top} = 0 THEN NULL {whens} END"
 
 
-def units_sql() -> str:
+def units_sql(params: Params) -> str:
     """One row per unit, with the aggregates threading needs. Web sessions and app sessions get their role
     here; a browsing session or a newsletter visit is an episode of its own and never reaches Python."""
     votes = ", ".join(f"CAST(sum(v_{i}) AS INTEGER) AS v_{i}" for i in INTENT_ORDER)
     zero = ", ".join(f"0 AS v_{i}" for i in INTENT_ORDER)
+    window = int(params.research_days * 86400)
     return f"""
 CREATE OR REPLACE TEMP VIEW _jukey AS
 SELECT seq, ukey FROM _jevw UNION ALL SELECT seq, ukey FROM _jevo;
+
+-- an order's delivery belongs to its purchase unless something else names the order (a contact, a
+-- ticket, a tracking screen) or its delivery failed: only then can it end a delivery problem
+CREATE OR REPLACE TEMP TABLE _jorders_named AS
+SELECT DISTINCT ck, o AS thread FROM (SELECT ck, unnest(orders) AS o FROM _jevo
+                                      WHERE NOT {_IS_ORDER} AND len(orders) > 0)
+UNION SELECT DISTINCT ck, app_order FROM _jevw WHERE app_order IS NOT NULL AND type <> 'order_placed'
+UNION SELECT DISTINCT ck, thread FROM _jevo WHERE type = 'delivery_failed';
+
+UPDATE _jevo SET ukey = ck || '|' || source || '|' || coalesce(thread, source_key) || '|purchase'
+WHERE type = 'order_delivered' AND ck <> '~'
+  AND NOT EXISTS (SELECT 1 FROM _jorders_named n WHERE n.ck = _jevo.ck AND n.thread = _jevo.thread);
 
 CREATE OR REPLACE TEMP TABLE _junitw AS
 WITH f AS (
@@ -313,7 +326,20 @@ FROM _jevo e
 GROUP BY e.ukey
 )
 -- the need the unit's words say: most votes, ties to the more specific need (INTENT_ORDER)
-SELECT *, {_intent_case()} AS intent FROM x
+SELECT *, {_intent_case()} AS intent FROM x;
+
+-- a research session no other purchase step shares a product with (within the research window) is a
+-- purchase episode of its own: it needs no threading
+CREATE OR REPLACE TEMP TABLE _jpc AS
+SELECT ukey, ck, t0, t1, role, unnest(CASE WHEN len(coalesce(focus, [])) > 0 THEN focus ELSE coalesce(codes, []) END)
+           AS code
+FROM _junit WHERE ck <> '~' AND (role IN ('research', 'cart', 'checkout') OR source IN ('pos', 'shop'));
+
+UPDATE _junit SET role = 'research_alone'
+WHERE role = 'research' AND ukey NOT IN (
+    SELECT a.ukey FROM _jpc a JOIN _jpc b ON a.ck = b.ck AND a.code = b.code AND a.ukey <> b.ukey
+    WHERE a.role = 'research' AND b.t0 <= a.t1 + INTERVAL {window} SECOND
+      AND b.t1 >= a.t0 - INTERVAL {window} SECOND)
 """
 
 
@@ -341,5 +367,5 @@ def build(engine: Engine, params: Params, full: bool = False) -> None:
         engine.execute(stmt)
     engine.execute(other_events_sql(params, full))
     engine.execute(events_view_sql())
-    for stmt in units_sql().split(";\n\n"):
+    for stmt in units_sql(params).split(";\n\n"):
         engine.execute(stmt)

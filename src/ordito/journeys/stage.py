@@ -302,6 +302,8 @@ def _drop_temps(engine: Engine) -> None:
         "_jevo",
         "_japp",
         "_junitw",
+        "_jorders_named",
+        "_jpc",
         "_junit",
         "_jtriv",
         "_jee",
