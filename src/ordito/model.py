@@ -86,6 +86,8 @@ EVENT_TYPES = frozenset(
         "sms_sent",
         # CRM
         "ticket_opened",
+        "repair_job_opened",
+        "warranty_registered",
         "ticket_updated",
         "ticket_transferred",
         "ticket_resolved",
