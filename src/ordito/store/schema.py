@@ -88,6 +88,7 @@ INDEXES: dict[str, tuple[str, str]] = {
     "events_seq": ("events", "seq"),
     "event_customer_key": ("event_customer", "customer_key"),
     "identifiers_value": ("identifiers", "value"),
+    "identifiers_id": ("identifiers", "identifier_id"),
     "identity_map_identifier": ("identity_map", "identifier_id"),
     "identity_map_customer": ("identity_map", "customer_key"),
 }
