@@ -25,7 +25,8 @@ from .thread import LIST_COLUMNS, UNIT_COLUMNS, Threader, Unit, units_from_colum
 def thread_scope(
     engine: Engine, params: Params, progress: Callable[[str, float], None] | None = None, full: bool = False
 ) -> int:
-    """Build ``_jee(seq, ep, role)`` and ``_jep`` (one row per episode) for ``_jscope``.
+    """Build ``_jee(seq, ep, role, episode_id, customer_key)`` (the events of threaded episodes),
+    ``_jtriv`` (units that are an episode of their own) and ``_jep`` (one row per episode) for ``_jscope``.
 
     Units whose role makes them an episode of their own (a browsing session, a newsletter visit, a
     relationship survey) are numbered in the engine; the others are threaded in Python. Returns the number
@@ -112,10 +113,9 @@ def thread_scope(
         SELECT ukey, ck, first_seq, role, {n_threaded - 1} + row_number() OVER (ORDER BY ukey) AS ep,
                'ep_' || substr(md5(ck || ':' || CAST(first_seq AS VARCHAR)), 1, 16) AS episode_id
         FROM _junit WHERE role IN {trivial} AND ck <> '~'""")
+    # the events of threaded episodes (those of one-unit episodes are written straight from _jtriv)
     engine.execute("""CREATE OR REPLACE TEMP TABLE _jee AS
-        SELECT k.seq, m.ep, m.role, m.episode_id, m.customer_key FROM _jukey k
-        JOIN (SELECT ukey, ep, role, episode_id, customer_key FROM _junit_map
-              UNION ALL SELECT ukey, ep, role, episode_id, ck FROM _jtriv) m USING (ukey)""")
+        SELECT k.seq, m.ep, m.role, m.episode_id, m.customer_key FROM _jukey k JOIN _junit_map m USING (ukey)""")
     engine.execute(f"""CREATE OR REPLACE TEMP TABLE _jep AS
         SELECT episode_id, customer_key, first_seq, kind, intent, intent_source, ep FROM _jep_threaded
         UNION ALL
