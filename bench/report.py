@@ -212,6 +212,44 @@ def main() -> None:
             f"Notes: {rep['note']}",
             "",
         ]
+    ctx = _load("context")
+    if ctx:
+        sq, cc = ctx["sequential"], ctx["concurrent_4_clients"]
+        lines += [
+            "## Screen pop (`GET /v1/context`)",
+            "",
+            f"Command: `{ctx['command']}`  ",
+            f"Machine: {_machine(ctx['machine'])}",
+            "",
+            "| measure | result | target |",
+            "|---|---|---|",
+            f"| one client, {sq['requests']:,} requests | p50 {sq['p50_ms']} ms, p99 {sq['p99_ms']} ms | p99 ≤ "
+            f"{ctx['target_p99_ms']} ms: {_verdict(sq['p99_ms'] <= ctx['target_p99_ms'])} |",
+            f"| four clients at once | p50 {cc['p50_ms']} ms, p99 {cc['p99_ms']} ms | |",
+            "",
+            f"Notes: {ctx.get('note', '')} (docs/AGENT.md: where the time goes)",
+            "",
+        ]
+    voc = _load("voc")
+    if voc:
+        r = voc["results"]
+        fast, acc = r["pipeline_fast"], r["pipeline_accurate"]
+        lines += [
+            "## Text understanding (VoC)",
+            "",
+            f"Command: `{voc['command'].strip()}`  ",
+            f"Machine: {_machine(voc['machine'])}",
+            "",
+            "| measure | texts/s | target |",
+            "|---|---|---|",
+            f"| fast tier, per-text pipeline | {fast['texts_per_second']} | ≥ {voc['target_texts_per_second']}: "
+            f"{_verdict(fast['texts_per_second'] >= voc['target_texts_per_second'])} |",
+            f"| accurate tier (the one that meets the accuracy targets) | {acc['texts_per_second']} | ≥ "
+            f"{voc['target_texts_per_second']}: {_verdict(acc['texts_per_second'] >= voc['target_texts_per_second'])} |",
+            "",
+            "Accuracy per tier and language: docs/VOC.md.",
+            "",
+        ]
     notes = ROOT / "bench" / "NOTES.md"
     if notes.exists():
         lines += [notes.read_text().strip(), ""]
