@@ -66,22 +66,29 @@ def _votes_sql(col: str) -> str:
     )
 
 
-def _scope_events(where: str, paths: str, full: bool) -> str:
+def _scope_events(where: str, paths: str, full: bool, wide: bool) -> str:
     """Events of the customers in scope, and events of shared identifiers whose candidates are in scope
-    (``ck`` = '~': threaded later, among their candidates), with their properties parsed once."""
-    return f"""
-    SELECT e.seq, c.customer_key AS ck, e.occurred_at AS t, e.source, e.channel, e.type,
-           e.department AS dept, e.agent_id AS agent, e.queue, e.thread_id AS thread, e.direction,
-           e.text, e.value, e.source_key,
-           CASE WHEN e.properties IS NULL THEN NULL ELSE json_extract_string(e.properties, {paths}) END AS p
+    (``ck`` = '~': threaded later, among their candidates), with their properties parsed once. A full run
+    parses before joining the customers (moving the parsed values through the join, not the JSON); an
+    incremental one joins first (it reads the events of a few customers)."""
+    cols = "e.seq, e.occurred_at AS t, e.source, e.channel, e.type, e.thread_id AS thread, e.source_key"
+    if wide:
+        cols += ", e.department AS dept, e.agent_id AS agent, e.queue, e.direction, e.text, e.value"
+    parsed = f"json_extract_string(e.properties, {paths}) AS p"
+    if full:
+        first = f"""
+    SELECT x.*, c.customer_key AS ck
+    FROM (SELECT {cols}, {parsed} FROM events e WHERE {where}) x
+    JOIN event_customer c ON c.seq = x.seq
+    WHERE c.customer_key IS NOT NULL"""
+    else:
+        first = f"""
+    SELECT {cols}, {parsed}, c.customer_key AS ck
     FROM event_customer c JOIN events e ON e.seq = c.seq
-    WHERE {"c.customer_key IS NOT NULL" if full else "c.customer_key IN (SELECT customer_key FROM _jscope)"}
-      AND {where}
+    WHERE c.customer_key IN (SELECT customer_key FROM _jscope) AND {where}"""
+    return f"""{first}
     UNION ALL
-    SELECT e.seq, '~' AS ck, e.occurred_at AS t, e.source, e.channel, e.type,
-           e.department AS dept, e.agent_id AS agent, e.queue, e.thread_id AS thread, e.direction,
-           e.text, e.value, e.source_key,
-           CASE WHEN e.properties IS NULL THEN NULL ELSE json_extract_string(e.properties, {paths}) END AS p
+    SELECT {cols}, {parsed}, '~' AS ck
     FROM events e WHERE e.seq IN (SELECT seq FROM _jamb) AND {where}"""
 
 
@@ -116,8 +123,13 @@ CREATE OR REPLACE TEMP TABLE _jevw AS
 SELECT w.seq, w.ck, w.t, w.source, w.channel, w.type, w.thread, w.source_key,
        coalesce(w.p[1], w.p[4]) AS page_key, w.p[2] AS form_name, w.p[3] AS referrer, w.p[5] AS app_order,
        upper(replace(w.p[6], '-', '')) AS app_code,
-       coalesce(a.ukey, w.ck || '|' || w.source || '|' || coalesce(w.thread, w.source_key)) AS ukey
-FROM ({_scope_events(_WEB, paths, full)}) w LEFT JOIN _japp a ON a.seq = w.seq;
+       w.ck || '|' || w.source || '|' || coalesce(w.thread, w.source_key) AS ukey
+FROM ({_scope_events(_WEB + " AND e.channel <> 'app'", paths, full, False)}) w
+UNION ALL
+SELECT w.seq, w.ck, w.t, w.source, w.channel, w.type, w.thread, w.source_key,
+       coalesce(w.p[1], w.p[4]), w.p[2], w.p[3], w.p[5], upper(replace(w.p[6], '-', '')),
+       coalesce(a.ukey, w.ck || '|' || w.source || '|' || coalesce(w.thread, w.source_key))
+FROM ({_scope_events(_WEB + " AND e.channel = 'app'", paths, full, False)}) w LEFT JOIN _japp a ON a.seq = w.seq;
 
 CREATE OR REPLACE TEMP TABLE _jpage AS
 WITH d AS (
@@ -151,7 +163,7 @@ WITH b2 AS (
            p[{P["category"]}] AS category, p[{P["subject"]}] AS subject, p[{P["order_ref"]}] AS order_ref,
            p[{P["survey"]}] AS survey, p[{P["items"]}] AS items,
            TRY_CAST(p[{P["talk_seconds"]}] AS DOUBLE) AS talk_s, TRY_CAST(p[{P["hold_seconds"]}] AS DOUBLE) AS hold_s
-    FROM ({_scope_events("NOT (" + _WEB + ")", paths, full)})
+    FROM ({_scope_events("NOT (" + _WEB + ")", paths, full, True)})
 ),
 b3 AS (
     SELECT *,
