@@ -9,7 +9,9 @@ same ids to the same episodes.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import groupby
 
 import pyarrow as pa
@@ -19,7 +21,7 @@ from ..store.sqlutil import lit
 from . import features
 from .features import TRIVIAL_ROLES
 from .params import Params
-from .thread import LIST_COLUMNS, UNIT_COLUMNS, Threader, Unit, units_from_columns
+from .thread import LIST_COLUMNS, UNIT_COLUMNS, Episode, Threader, units_from_columns
 
 
 def thread_scope(
@@ -48,54 +50,39 @@ def thread_scope(
         f"""SELECT {", ".join(col(c) for c in UNIT_COLUMNS)} FROM _junit
             WHERE role IS NULL OR role NOT IN {trivial} ORDER BY ck, _junit.t0, first_seq, ukey"""
     )
-    units = units_from_columns({name: tbl.column(name).to_pylist() for name in UNIT_COLUMNS})
-    del tbl
-    if progress:
-        progress("threading", 0.35)
-    threader = Threader(params)
     cands: dict[str, list[str]] = {}
     for ukey, cand in engine.execute(
         """SELECT k.ukey, list(DISTINCT a.candidate ORDER BY a.candidate) FROM _jamb a JOIN _jukey k USING (seq)
            GROUP BY k.ukey"""
     ):
         cands[ukey] = cand
-    placed: list[Unit] = []
-    n_units = len(units)
-    done = 0
-    step = max(n_units // 20, 1)
-    for ck, group in groupby(units, key=lambda u: u.ck):
-        mine = list(group)
-        if ck == "~":  # events of shared identifiers: adopted by the candidate whose need they fit
-            mine = [u for u in mine if threader.adopt(u, cands.get(u.ukey, ())) is not None]
-        else:
-            threader.thread(mine)
-        placed.extend(mine)
-        before = done
-        done += len(mine)
-        if progress and done // step != before // step:
-            progress("threading", 0.35 + 0.35 * done / max(n_units, 1))
-    del units
-    eps = threader.episodes
+    if progress:
+        progress("threading", 0.35)
+    threader, placed = _thread_all(tbl, params, cands)
+    del tbl
+    eps = threader.summary
     n_threaded = len(eps)
-    ids = [episode_id(e.ck, e.first_seq) for e in eps]
+    if progress:
+        progress("threading", 0.7)
+    ids = [episode_id(ck, first) for ck, first, *_ in eps]
     unit_map = pa.table(
         {
-            "ukey": pa.array([u.ukey for u in placed], pa.string()),
-            "ep": pa.array([u.ep for u in placed], pa.int64()),
-            "role": pa.array([u.role for u in placed], pa.string()),
-            "episode_id": pa.array([ids[u.ep] for u in placed], pa.string()),
-            "customer_key": pa.array([eps[u.ep].ck for u in placed], pa.string()),
+            "ukey": pa.array([u for u, _, _ in placed], pa.string()),
+            "ep": pa.array([e for _, e, _ in placed], pa.int64()),
+            "role": pa.array([r for _, _, r in placed], pa.string()),
+            "episode_id": pa.array([ids[e] for _, e, _ in placed], pa.string()),
+            "customer_key": pa.array([eps[e][0] for _, e, _ in placed], pa.string()),
         }
     )
     ep_tbl = pa.table(
         {
             "episode_id": pa.array(ids, pa.string()),
-            "customer_key": pa.array([e.ck for e in eps], pa.string()),
-            "first_seq": pa.array([e.first_seq for e in eps], pa.int64()),
-            "kind": pa.array([e.kind for e in eps], pa.string()),
-            "intent": pa.array([e.intent for e in eps], pa.string()),
-            "intent_source": pa.array([e.intent_source for e in eps], pa.string()),
-            "ep": pa.array([e.idx for e in eps], pa.int64()),
+            "customer_key": pa.array([e[0] for e in eps], pa.string()),
+            "first_seq": pa.array([e[1] for e in eps], pa.int64()),
+            "kind": pa.array([e[2] for e in eps], pa.string()),
+            "intent": pa.array([e[3] for e in eps], pa.string()),
+            "intent_source": pa.array([e[4] for e in eps], pa.string()),
+            "ep": pa.array(list(range(n_threaded)), pa.int64()),
         }
     )
     del placed
@@ -128,3 +115,84 @@ def thread_scope(
 def episode_id(customer_key: str, first_seq: int) -> str:
     """``ep_`` + the first 16 hex digits of md5("customer_key:first_seq"): stable across runs."""
     return "ep_" + hashlib.md5(f"{customer_key}:{first_seq}".encode()).hexdigest()[:16]
+
+
+#: threading runs in two processes (forked, sharing the units) above this many units
+PARALLEL_MIN_UNITS = 200_000
+_SLICES: list[pa.Table] = []
+
+
+@dataclass
+class _Part:
+    """What threading one slice of customers gives back to the parent process."""
+
+    ukeys: list[str]
+    eps: list[int]
+    roles: list[str]
+    episodes: list[tuple[str, int, str, str, str]]  # ck, first_seq, kind, intent, intent_source
+    candidates: dict[str, list[Episode]]  # episodes of customers that events of nobody may join
+
+
+def _thread_slice(tbl: pa.Table, params: Params, candidates: set[str]) -> _Part:
+    units = units_from_columns({name: tbl.column(name).to_pylist() for name in UNIT_COLUMNS})
+    threader = Threader(params)
+    for _ck, group in groupby(units, key=lambda u: u.ck):
+        threader.thread(list(group))
+    eps = threader.episodes
+    return _Part(
+        [u.ukey for u in units],
+        [u.ep for u in units],
+        [u.role for u in units],
+        [(e.ck, e.first_seq, e.kind, e.intent, e.intent_source) for e in eps],
+        {ck: v for ck, v in threader.of_customer.items() if ck in candidates},
+    )
+
+
+def _worker(i: int, params: Params, candidates: set[str]) -> _Part:
+    return _thread_slice(_SLICES[i], params, candidates)
+
+
+def _thread_all(
+    tbl: pa.Table, params: Params, cands: dict[str, list[str]]
+) -> tuple[Threader, list[tuple[str, int, str]]]:
+    """Thread every customer's units (in two forked processes when there are many: the customers are cut
+    in two at a customer boundary; the result is the same as one process's), then adopt the units of
+    nobody. Returns the threader (its ``episodes``: index, customer, first event, kind, intent) and
+    ``(ukey, episode index, role)`` of every placed unit."""
+    cks = tbl.column("ck").to_pylist()
+    n_nobody = sum(1 for c in reversed(cks) if c == "~") if cks and cks[-1] == "~" else 0
+    n = len(cks) - n_nobody
+    candidates = {c for cs in cands.values() for c in cs}
+    cut = n // 2
+    while 0 < cut < n and cks[cut] == cks[cut - 1]:
+        cut += 1
+    slices = [tbl.slice(0, cut), tbl.slice(cut, n - cut)] if n >= PARALLEL_MIN_UNITS else [tbl.slice(0, n)]
+    if len(slices) > 1:
+        global _SLICES
+        _SLICES = slices
+        try:
+            ctx = multiprocessing.get_context("fork")
+            with ctx.Pool(len(slices)) as pool:
+                parts = pool.starmap(_worker, [(i, params, candidates) for i in range(len(slices))])
+        finally:
+            _SLICES = []
+    else:
+        parts = [_thread_slice(slices[0], params, candidates)]
+    threader = Threader(params)
+    placed: list[tuple[str, int, str]] = []
+    summary: list[tuple[str, int, str, str, str]] = []
+    for part in parts:
+        offset = len(summary)
+        summary.extend(part.episodes)
+        placed.extend(zip(part.ukeys, (e + offset for e in part.eps), part.roles, strict=True))
+        for ck, eps in part.candidates.items():
+            for e in eps:
+                e.idx += offset
+            threader.of_customer[ck] = eps
+    threader.summary = summary
+    # events of shared identifiers: adopted by the candidate whose need they fit
+    nobody = units_from_columns({name: tbl.column(name).slice(n).to_pylist() for name in UNIT_COLUMNS})
+    for u in nobody:
+        if threader.adopt(u, cands.get(u.ukey, ())) is not None:
+            placed.append((u.ukey, u.ep, u.role))
+    return threader, placed

@@ -162,6 +162,9 @@ class Threader:
         self.lead_s = params.self_service_lead
         self.episodes: list[Episode] = []
         self.of_customer: dict[str, list[Episode]] = {}
+        #: (customer, first event, kind, intent, intent source) of every episode, by index (set by the
+        #: caller that merges threaded slices)
+        self.summary: list[tuple[str, int, str, str, str]] = []
 
     # --- helpers -------------------------------------------------------------------------------
 
