@@ -203,6 +203,11 @@ def main() -> None:
             f"| `write_report` end to end | {rep['write_report_seconds']:.1f} | ≤ {rep['target_seconds']}: "
             f"{_verdict(rep['write_report_seconds'] <= rep['target_seconds'])} |",
         ]
+        for pg in rep.get("analyst_pages", []):
+            lines.append(
+                f"| analyst page, filter {pg['filters']}: slowest view (views load in parallel) / a drill-down "
+                f"page | {pg['slowest_view_seconds']:.1f} / {pg['drill_down_page_seconds']:.1f} | |"
+            )
         fastest = min(rep["runs"], key=lambda r: r["seconds"])
         lines += [
             "",
