@@ -271,3 +271,20 @@ def test_the_summary_is_the_same_with_the_events_joined(
             m.setattr(views_summary, "source_of_seq", lambda *a, **k: None)
             joined = build_section(ws.engine, sc, "summary")
         assert fast["kpis"] == joined["kpis"]
+
+
+def test_an_episode_touched_a_channel_when_one_of_its_events_is_on_it(ws: ordito.Workspace) -> None:
+    # `other` (CRM tickets...) is left out of episodes.channels; the filter still finds those episodes
+    for channel in ("other", "voice"):
+        sc = make_scope(ws.engine, Filters(channel=(channel,)))
+        assert sc is not None
+        got = {r[0] for r in ws.engine.execute(sc.episode_ids())}
+        expected = {
+            r[0]
+            for r in ws.sql(
+                "SELECT DISTINCT ee.episode_id FROM episode_events ee JOIN events e ON e.seq = ee.seq "
+                "WHERE e.channel = ?",
+                [channel],
+            )
+        }
+        assert got == expected and got, channel

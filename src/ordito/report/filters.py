@@ -25,6 +25,7 @@ from typing import Any
 import pyarrow as pa
 
 from ..errors import RequestError
+from ..model import Channel
 from ..store.base import Engine, Params
 from ..store.sqlutil import lit
 
@@ -205,7 +206,15 @@ class Scope:
         f = self.filters
         c = [self.period.sql(f"{a}.started_at")] if period else []
         if f.channel:
-            c.append(_touched(f"{a}.channels", f.channel))
+            # episodes.channels leaves out `other` (journeys/derive.py): those episodes are found by event
+            listed = [v for v in f.channel if v != Channel.OTHER.value]
+            parts = [_touched(f"{a}.channels", listed)] if listed else []
+            if Channel.OTHER.value in f.channel:
+                parts.append(
+                    f"{a}.episode_id IN (SELECT oee.episode_id FROM episode_events AS oee JOIN events AS oe "
+                    f"ON oe.seq = oee.seq WHERE oe.channel = {lit(Channel.OTHER.value)})"
+                )
+            c.append("(" + " OR ".join(parts) + ")")
         if f.department:
             named = [v for v in f.department if v != NO_DEPARTMENT]
             parts = [_touched(f"{a}.departments", named)] if named else []
