@@ -62,7 +62,7 @@ def test_incremental_runs_equal_a_full_rebuild(
         full = ws.analyze(full=True)
         assert full.full
         assert snapshot(ws) == inc
-        # threading in two forked processes (what large workspaces do) gives the same tables
+        # threading in two processes (what large workspaces do) gives the same tables
         monkeypatch.setattr(episodes, "PARALLEL_MIN_UNITS", 0)
         ws.analyze(full=True)
         assert snapshot(ws) == inc

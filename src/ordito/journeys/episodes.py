@@ -117,9 +117,8 @@ def episode_id(customer_key: str, first_seq: int) -> str:
     return "ep_" + hashlib.md5(f"{customer_key}:{first_seq}".encode()).hexdigest()[:16]
 
 
-#: threading runs in two processes (forked, sharing the units) above this many units
+#: threading runs in two processes above this many units
 PARALLEL_MIN_UNITS = 200_000
-_SLICES: list[pa.Table] = []
 
 
 @dataclass
@@ -148,14 +147,10 @@ def _thread_slice(tbl: pa.Table, params: Params, candidates: set[str]) -> _Part:
     )
 
 
-def _worker(i: int, params: Params, candidates: set[str]) -> _Part:
-    return _thread_slice(_SLICES[i], params, candidates)
-
-
 def _thread_all(
     tbl: pa.Table, params: Params, cands: dict[str, list[str]]
 ) -> tuple[Threader, list[tuple[str, int, str]]]:
-    """Thread every customer's units (in two forked processes when there are many: the customers are cut
+    """Thread every customer's units (in two processes when there are many: the customers are cut
     in two at a customer boundary; the result is the same as one process's), then adopt the units of
     nobody. Returns the threader (its ``episodes``: index, customer, first event, kind, intent) and
     ``(ukey, episode index, role)`` of every placed unit."""
@@ -168,14 +163,10 @@ def _thread_all(
         cut += 1
     slices = [tbl.slice(0, cut), tbl.slice(cut, n - cut)] if n >= PARALLEL_MIN_UNITS else [tbl.slice(0, n)]
     if len(slices) > 1:
-        global _SLICES
-        _SLICES = slices
-        try:
-            ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(len(slices)) as pool:
-                parts = pool.starmap(_worker, [(i, params, candidates) for i in range(len(slices))])
-        finally:
-            _SLICES = []
+        # spawned, not forked: the parent has engine threads, and a fork copies their locks
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(len(slices)) as pool:
+            parts = pool.starmap(_thread_slice, [(sl, params, candidates) for sl in slices])
     else:
         parts = [_thread_slice(slices[0], params, candidates)]
     threader = Threader(params)
