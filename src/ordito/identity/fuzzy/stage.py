@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from ...store.duckdb import DuckDBEngine
 from ...store.schema import recreate
 from ..policy import EVENT_PRIORITY
+from . import bulk
 from .blocking import DEFAULT_CAP, keys_select, pairs_select
 from .compare import SCHEMES, levels_table
 from .linker import normalise, score_select, tf_table, train
@@ -151,21 +152,36 @@ class FuzzyStage:
             e.execute("DROP TABLE _fz_orph")
             return 0
         base = int(e.scalar("SELECT coalesce(max(identifier_id), 0) FROM identifiers"))
-        e.execute(f"""INSERT INTO identifiers (identifier_id, kind, namespace, value, n_events, status)
-            SELECT {base} + row_number() OVER (ORDER BY value), 'record', any_value(source), value, 0, 'active'
+        e.execute(f"""CREATE OR REPLACE TEMP TABLE _fz_oid AS
+            SELECT {base} + row_number() OVER (ORDER BY value) AS identifier_id, 'record' AS kind,
+                   any_value(source) AS namespace, value, 0 AS n_events, 'active' AS status
             FROM _fz_orph o WHERE NOT EXISTS (SELECT 1 FROM identifiers i WHERE i.kind = 'record' AND i.value = o.value)
             GROUP BY value""")
-        e.execute("""INSERT INTO event_links
-            SELECT o.seq, i.identifier_id, o.occurred_at, 1, o.channel, o.department
-            FROM _fz_orph o JOIN identifiers i ON i.kind = 'record' AND i.value = o.value""")
+        bulk.copy(
+            e,
+            "identifiers (identifier_id, kind, namespace, value, n_events, status)",
+            "_fz_oid",
+            "identifier_id, kind, namespace, value, n_events, status",
+        )
+        e.execute("DROP TABLE _fz_oid")
+        bulk.append(
+            e,
+            "event_links",
+            """SELECT o.seq, i.identifier_id, o.occurred_at, 1, o.channel, o.department
+            FROM _fz_orph o JOIN identifiers i ON i.kind = 'record' AND i.value = o.value""",
+        )
         e.execute("""UPDATE identifiers SET n_events = identifiers.n_events + s.n,
                 first_seen = least(coalesce(identifiers.first_seen, s.f), s.f),
                 last_seen = greatest(coalesce(identifiers.last_seen, s.l), s.l)
             FROM (SELECT i.identifier_id, count(*) AS n, min(o.occurred_at) AS f, max(o.occurred_at) AS l
                   FROM _fz_orph o JOIN identifiers i ON i.kind = 'record' AND i.value = o.value GROUP BY 1) s
             WHERE identifiers.identifier_id = s.identifier_id""")
-        e.execute("""INSERT INTO _touched SELECT DISTINCT i.identifier_id FROM _fz_orph o
-                     JOIN identifiers i ON i.kind = 'record' AND i.value = o.value""")
+        bulk.append(
+            e,
+            "_touched",
+            """SELECT DISTINCT i.identifier_id FROM _fz_orph o
+               JOIN identifiers i ON i.kind = 'record' AND i.value = o.value""",
+        )
         e.execute("DROP TABLE _fz_orph")
         return n
 
@@ -212,16 +228,16 @@ class FuzzyStage:
             SELECT {base} + row_number() OVER (ORDER BY first_seq, node_id, sig) AS rec_id, s.*
             FROM _fz_norm s WHERE NOT EXISTS (
                 SELECT 1 FROM fuzzy_records r WHERE r.node_id = s.node_id AND r.sig = s.sig)""")
-        e.execute(f"""INSERT INTO fuzzy_records SELECT rec_id, node_id, src, sig, first_seq, n, name,
-                      {", ".join(cols)} FROM _fz_new""")
-        res.records = int(e.scalar("SELECT count(*) FROM _fz_new"))
+        res.records = bulk.copy(
+            e, "fuzzy_records", "_fz_new", f"rec_id, node_id, src, sig, first_seq, n, name, {', '.join(cols)}"
+        )
 
     # --- 3. scoring ----------------------------------------------------------------------------
 
     def _score(self, cfg: dict[str, str], full: bool, retrain: bool, res: FuzzyResult) -> None:
         e = self.eng
         cap = int(cfg["blocking_cap"])
-        e.execute(f"INSERT INTO fuzzy_blocks {keys_select('_fz_new')}")
+        bulk.append(e, "fuzzy_blocks", keys_select("_fz_new"))
         if full:
             pairs = pairs_select("fuzzy_blocks", cap)
         else:
@@ -258,9 +274,11 @@ class FuzzyStage:
             SELECT rec_a, rec_b, node_a, node_b, {lv} AS levels, weight, probability
             FROM ({score_select(e, model, "_fz_cand", "fuzzy_records", "_fz_tf", levels="_fz_lv")})
             WHERE probability >= {low}""")
-        e.execute(
-            f"""INSERT INTO fuzzy_pairs SELECT rec_a, rec_b, node_a, node_b, levels, weight, probability,
-                   CASE WHEN probability >= {high} THEN 'link' ELSE 'review' END, {model.version}, ?
+        bulk.append(
+            e,
+            "fuzzy_pairs",
+            f"""SELECT rec_a, rec_b, node_a, node_b, levels, weight, probability,
+                   CASE WHEN probability >= {high} THEN 'link' ELSE 'review' END, {model.version}, ?::TIMESTAMP
             FROM _fz_sc""",
             [self.now],
         )
@@ -280,13 +298,16 @@ def write_links(e: DuckDBEngine, scored: str, high: float) -> int:
         GROUP BY 1, 2""")
     e.execute("""UPDATE identity_links SET score = greatest(identity_links.score, k.score), n_events = identity_links.n_events + 1
                  FROM _fz_lk k WHERE identity_links.a = k.a AND identity_links.b = k.b AND identity_links.rule = 'fuzzy'""")
-    e.execute("""INSERT INTO identity_links
-        SELECT k.a, k.b, 'fuzzy', k.score, r.first_seq, 1, ev.occurred_at, ev.occurred_at
+    bulk.append(
+        e,
+        "identity_links",
+        """SELECT k.a, k.b, 'fuzzy', k.score, r.first_seq, 1, ev.occurred_at, ev.occurred_at
         FROM _fz_lk k JOIN fuzzy_records r ON r.rec_id = k.rec LEFT JOIN events ev ON ev.seq = r.first_seq
-        WHERE NOT EXISTS (SELECT 1 FROM identity_links x WHERE x.a = k.a AND x.b = k.b AND x.rule = 'fuzzy')""")
+        WHERE NOT EXISTS (SELECT 1 FROM identity_links x WHERE x.a = k.a AND x.b = k.b AND x.rule = 'fuzzy')""",
+    )
     n = int(e.scalar("SELECT count(*) FROM _fz_lk"))
-    e.execute(
-        "INSERT INTO _touched SELECT a FROM _fz_lk UNION SELECT b FROM _fz_lk EXCEPT SELECT id FROM _touched"
+    bulk.append(
+        e, "_touched", "SELECT a FROM _fz_lk UNION SELECT b FROM _fz_lk EXCEPT SELECT id FROM _touched"
     )
     e.execute("DROP TABLE _fz_lk")
     return n
@@ -295,9 +316,12 @@ def write_links(e: DuckDBEngine, scored: str, high: float) -> int:
 def review_links(e: DuckDBEngine) -> None:
     """Identity links of the pairs a person decided are the same (rule ``review``, score 1)."""
     e.execute("DELETE FROM identity_links WHERE rule = 'review'")
-    e.execute("""INSERT INTO identity_links
-        SELECT node_a, node_b, 'review', 1.0, NULL, 1, decided_at, decided_at FROM fuzzy_reviews
-        WHERE decision = 'same'""")
+    bulk.append(
+        e,
+        "identity_links",
+        """SELECT node_a, node_b, 'review', 1.0, NULL, 1, decided_at, decided_at FROM fuzzy_reviews
+        WHERE decision = 'same'""",
+    )
     e.execute("""DELETE FROM identity_links WHERE rule = 'fuzzy' AND EXISTS (
         SELECT 1 FROM fuzzy_reviews r WHERE r.decision = 'different' AND r.node_a = identity_links.a
         AND r.node_b = identity_links.b)""")
