@@ -131,7 +131,7 @@ def in_process(ws_path: Path, queries: list[tuple[str, str]]) -> dict[str, Any]:
     import orjson
 
     from ordito.agent import brief as bf
-    from ordito.agent.customer import customer_refs, header
+    from ordito.agent.customer import customer_identifiers, customer_refs, header
     from ordito.store.duckdb import DuckDBEngine
     from ordito.timeline import lookup
 
@@ -146,8 +146,9 @@ def in_process(ws_path: Path, queries: list[tuple[str, str]]) -> dict[str, Any]:
         status = 404 if not matches else 200
         if len(keys) == 1:
             refs = customer_refs(eng, keys[0])
-            head = header(eng, keys[0], None, set(), shared=False, refs=refs, value=False)
-            b = bf.build(eng, keys[0], refs=refs)
+            idents = customer_identifiers(eng, keys[0])
+            head = header(eng, keys[0], None, set(), shared=False, refs=refs, value=False, identifiers=idents)
+            b = bf.build(eng, keys[0], refs=refs, identifiers=idents)
             orjson.dumps({"customer": head, "brief": b.to_dict()}, default=str)
         lat.append((time.perf_counter() - t0) * 1000)
         codes[status] = codes.get(status, 0) + 1

@@ -26,6 +26,7 @@ class Match:
     status: str  # active | shared | placeholder
     how: str  # how the query was read
     candidates: list[str] = field(default_factory=list)  # customers behind a shared identifier
+    identifier_id: int | None = None  # the identifier matched (None for a customer key)
 
 
 def _interpretations(eng: DuckDBEngine, query: str, kind: str | None) -> list[tuple[str, str, str]]:
@@ -95,10 +96,14 @@ def lookup(eng: DuckDBEngine, query: str, kind: str | None = None) -> list[Match
                 candidates,
             )
         else:
-            rows = eng.execute(
-                "SELECT identifier_id, kind, value, status FROM identifiers WHERE kind = ? AND value = ?",
-                [k, value],
-            )
+            # the value's index, then the kind (an index on value alone: a filter on both columns scans)
+            rows = [
+                r
+                for r in eng.execute(
+                    "SELECT identifier_id, kind, value, status FROM identifiers WHERE value = ?", [value]
+                )
+                if r[1] == k
+            ]
         for iid, ik, iv, st in rows:
             if (ik, iv) in matches:
                 continue
@@ -114,7 +119,7 @@ def lookup(eng: DuckDBEngine, query: str, kind: str | None = None) -> list[Match
                         [iid, iid, iid],
                     )
                 ]
-            matches[(ik, iv)] = Match(key, ik, iv, st, how, cands)
+            matches[(ik, iv)] = Match(key, ik, iv, st, how, cands, int(iid))
     return list(matches.values())
 
 

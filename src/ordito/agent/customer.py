@@ -53,30 +53,19 @@ def header(
     shared: bool = True,
     refs: list[tuple[Any, ...]] | None = None,
     value: bool = True,
+    identifiers: list[tuple[Any, ...]] | None = None,
 ) -> dict[str, Any]:
     """Profile header: identity (masked per role), channels, value, consent.
 
     Point look-ups only (customer key, identifier ids, event seqs: all indexed), so it stays fast on a
     workspace of millions of events. ``shared``: also the shared identifiers written on the customer's
-    events (family phones, switchboards), which costs a read of their identifier lists.
+    events (family phones, switchboards), which costs a read of their identifier lists. ``identifiers``: the
+    customer's ``customer_identifiers`` rows, when the caller has read them.
     """
     contact = contact or set()
-    cur = resolve_key(eng, key)
-    row = eng.records(
-        "SELECT display_name, status, first_seen, last_seen, n_events FROM customers WHERE customer_key = ?",
-        [cur],
-    )[0]  # the primary key's index
-    ids = [
-        int(r[0]) for r in eng.execute("SELECT identifier_id FROM identity_map WHERE customer_key = ?", [cur])
-    ]
-    found = (
-        eng.execute(
-            "SELECT kind, value, n_events, first_seen, last_seen FROM identifiers "
-            f"WHERE identifier_id IN ({_ints(ids)}) ORDER BY kind, first_seen, value"
-        )
-        if ids
-        else []
-    )
+    row = _customer_row(eng, key)
+    cur = row["customer_key"]
+    found = identifiers if identifiers is not None else customer_identifiers(eng, cur)
     idents = []
     for kind, ident, n, _first, last in found:
         shown, masked = show(kind, ident, principal, contact)
@@ -177,6 +166,34 @@ def _shared(
 
 def _ints(values: list[int]) -> str:
     return ", ".join(str(int(v)) for v in values)
+
+
+def _customer_row(eng: DuckDBEngine, key: str) -> dict[str, Any]:
+    """The customer's row, followed through merges (one primary-key read when the key is current)."""
+    sql = (
+        "SELECT customer_key, display_name, status, merged_into, first_seen, last_seen, n_events "
+        "FROM customers WHERE customer_key = ?"
+    )
+    rows = eng.dicts(sql, [key])
+    if rows and rows[0]["status"] == "merged" and rows[0]["merged_into"]:
+        rows = eng.dicts(sql, [resolve_key(eng, key)])
+    if not rows:
+        raise NotFoundError(f"No customer {key}")
+    return rows[0]
+
+
+def customer_identifiers(eng: DuckDBEngine, key: str) -> list[tuple[Any, ...]]:
+    """(kind, value, n_events, first_seen, last_seen) of a current customer's identifiers (two index reads)."""
+    ids = [
+        int(r[0]) for r in eng.execute("SELECT identifier_id FROM identity_map WHERE customer_key = ?", [key])
+    ]
+    if not ids:
+        return []
+    return eng.execute(
+        "SELECT kind, value, n_events, first_seen, last_seen FROM identifiers "
+        "WHERE identifier_id = ANY(?) ORDER BY kind, first_seen, value",
+        [ids],
+    )
 
 
 def customer_refs(eng: DuckDBEngine, key: str) -> list[tuple[Any, ...]]:

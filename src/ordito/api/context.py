@@ -21,7 +21,7 @@ from fastapi.responses import Response
 
 from ..agent import brief as bf
 from ..agent.auth import Principal
-from ..agent.customer import customer_refs, header
+from ..agent.customer import customer_identifiers, customer_refs, header
 from ..agent.security import CONTEXT_API, audit_api, state_of
 from ..agent.views import contact_token, visible
 from ..errors import NotFoundError, RequestError
@@ -92,14 +92,16 @@ def router() -> APIRouter:
             refs = customer_refs(eng, key)
             # shared identifiers and value are on the customer's page (`url`), not in the screen pop: they
             # read every event of the customer
-            head = header(eng, key, principal, contact, shared=False, refs=refs, value=False)
+            idents = customer_identifiers(eng, key)
+            head = header(
+                eng, key, principal, contact, shared=False, refs=refs, value=False, identifiers=idents
+            )
             last = max((int(r[0]) for r in refs), default=0)
             kb = st.knowledge() if suggest else None
-            b: bf.Brief = st.cached(("brief", key, last), lambda: bf.build(eng, key, refs=refs))
-            iid = eng.scalar(
-                "SELECT identifier_id FROM identifiers WHERE kind = ? AND value = ?",
-                [next(iter(contact))[0], next(iter(contact))[1]],
+            b: bf.Brief = st.cached(
+                ("brief", key, last), lambda: bf.build(eng, key, refs=refs, identifiers=idents)
             )
+            iid = next((m.identifier_id for m in matches if m.customer_key == key), None)
         st.audit.record(principal, "context_customer", key, path=request.url.path)
         out: dict[str, Any] = {
             "query": {kind: value},

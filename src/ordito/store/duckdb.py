@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from .. import settings
-from ..errors import WorkspaceLockedError
+from ..errors import StoreError, WorkspaceLockedError
 from .base import Engine, Params
 
 _LOCK_RE = re.compile(r"Conflicting lock is held in (?P<prog>.*?) \(PID (?P<pid>\d+)\)")
@@ -83,6 +83,17 @@ class DuckDBEngine(Engine):
         if rel is None:
             return pa.table({})
         return rel.to_arrow_table()
+
+    def dicts(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
+        """Rows as dicts, fetched as Python tuples: for a few rows, faster than ``records`` (no Arrow)."""
+        try:
+            cur = self._con.execute(sql, params) if params is not None else self._con.execute(sql)
+            names = [d[0] for d in cur.description or []]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        except Exception as exc:
+            raise StoreError(
+                f"{type(exc).__name__}: {exc}\n--- statement ---\n{sql.strip()}", sql=sql
+            ) from exc
 
     def register(self, name: str, table: pa.Table) -> None:
         self._con.register(name, table)
