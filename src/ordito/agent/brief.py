@@ -174,12 +174,22 @@ def _episode_scope(eng: DuckDBEngine, key: str, as_of: dt.datetime | None) -> di
     """
     if not (_has_table(eng, "episodes", rows=True) and _has_table(eng, "episode_events")):
         return None
-    cond, params = ("AND started_at < ?", [key, as_of]) if as_of else ("", [key])
-    eps = eng.records(
-        f"""SELECT episode_id, intent, started_at, ended_at, outcome, n_contacts, channels, departments
-            FROM episodes WHERE customer_key = ? AND intent NOT IN ('browse', 'marketing') AND n_contacts > 0
-            {cond} ORDER BY (outcome = 'open') DESC, ended_at DESC LIMIT 1""",
-        params,
+    # the customer's episodes by the index, chosen here: a filter on more columns than the key in the
+    # statement makes the engine scan instead of using the index
+    eps = [
+        e
+        for e in eng.dicts(
+            """SELECT episode_id, intent, started_at, ended_at, outcome, n_contacts, channels, departments
+               FROM episodes WHERE customer_key = ?""",
+            [key],
+        )
+        if e["intent"] not in ("browse", "marketing")
+        and (e["n_contacts"] or 0) > 0
+        and (as_of is None or e["started_at"] < as_of)
+    ]
+    eps.sort(
+        key=lambda e: (e["outcome"] == "open", e["ended_at"] or dt.datetime.min, e["episode_id"]),
+        reverse=True,
     )
     return eps[0] if eps else None
 
