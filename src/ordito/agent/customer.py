@@ -191,8 +191,7 @@ def customer_identifiers(eng: DuckDBEngine, key: str) -> list[tuple[Any, ...]]:
         return []
     return eng.execute(
         "SELECT kind, value, n_events, first_seen, last_seen FROM identifiers "
-        "WHERE identifier_id = ANY(?) ORDER BY kind, first_seen, value",
-        [ids],
+        f"WHERE identifier_id IN ({_ints(ids)}) ORDER BY kind, first_seen, value"
     )
 
 
