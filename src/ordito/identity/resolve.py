@@ -555,7 +555,11 @@ class Resolver:
                 SELECT identifier_id AS id FROM identifiers UNION SELECT identifier_id FROM identity_map""")
             return
         e.execute("CREATE OR REPLACE TEMP TABLE _nodes AS SELECT id FROM _touched")
-        for _ in range(50):  # closure: members of affected customers, and their active neighbours
+        # closure: members of affected customers, and their active neighbours on the same records. Fuzzy
+        # links are not followed: new ones put both ends in _touched, old ones inside a customer come with its
+        # members, and old ones between customers (refused or ambiguous) chain through every namesake in the
+        # workspace (a 10k-record incremental run re-clustered 21k nodes in 178 s)
+        for _ in range(50):
             before = int(e.scalar("SELECT count(*) FROM _nodes"))
             e.execute("""INSERT INTO _nodes
                 SELECT m.identifier_id FROM identity_map m WHERE m.customer_key IN (
@@ -563,9 +567,9 @@ class Resolver:
                 EXCEPT SELECT id FROM _nodes""")
             e.execute("""INSERT INTO _nodes
                 SELECT l.b FROM identity_links l JOIN identifiers i ON i.identifier_id = l.a AND i.status = 'active'
-                WHERE l.a IN (SELECT id FROM _nodes)
+                WHERE l.a IN (SELECT id FROM _nodes) AND l.rule = 'same_record'
                 UNION SELECT l.a FROM identity_links l JOIN identifiers i ON i.identifier_id = l.b AND i.status = 'active'
-                WHERE l.b IN (SELECT id FROM _nodes)
+                WHERE l.b IN (SELECT id FROM _nodes) AND l.rule = 'same_record'
                 EXCEPT SELECT id FROM _nodes""")
             if int(e.scalar("SELECT count(*) FROM _nodes")) == before:
                 break

@@ -10,7 +10,7 @@ key holds few records:
 | ``d`` | birth date + the initial of each name token |
 | ``a`` | house number (digits) + postcode |
 | ``s`` | birth date + house number |
-| ``c`` | each name token + city |
+| ``c`` | each name token + city + house number (digits; empty when none) |
 | ``t``, ``u`` | street + city, street + postcode |
 | ``b`` | birth date + city |
 | ``f`` | the whole name (sorted tokens) |
@@ -38,11 +38,13 @@ def keys_select(records: str, where: str = "", kinds: str = "") -> str:
     w = f"WHERE {where}" if where else ""
     only = f"WHERE left(k, 1) IN ({', '.join(repr(c) for c in kinds)})" if kinds else ""
     return f"""WITH r AS (SELECT * FROM {records} {w}),
-        t AS (SELECT rec_id, unnest(string_split(name_toks, ' ')) AS tok, postcode, city, dob
+        t AS (SELECT rec_id, unnest(string_split(name_toks, ' ')) AS tok, postcode, city, dob,
+                     coalesce(regexp_extract(civic, '^\\d+'), '') AS num
               FROM r WHERE name_toks IS NOT NULL),
         k AS (
             SELECT rec_id, 'n|' || tok || '|' || postcode AS k FROM t WHERE length(tok) > 1 AND postcode IS NOT NULL
-            UNION ALL SELECT rec_id, 'c|' || tok || '|' || city FROM t WHERE length(tok) > 1 AND city IS NOT NULL
+            UNION ALL SELECT rec_id, 'c|' || tok || '|' || city || '|' || num FROM t
+                WHERE length(tok) > 1 AND city IS NOT NULL
             UNION ALL SELECT rec_id, 'd|' || dob || '|' || left(tok, 1) FROM t WHERE dob IS NOT NULL
             UNION ALL SELECT rec_id, 'a|' || regexp_extract(civic, '^\\d+') || '|' || postcode FROM r
                 WHERE civic IS NOT NULL AND postcode IS NOT NULL

@@ -120,10 +120,22 @@ def _swap(a: str, b: str) -> str:
 DOB = Comparison(
     "birth_date",
     ("same birth date", "one digit off, or day and month swapped", "two digits off", "different birth dates"),
+    # DuckDB's damerau_levenshtein costs 4x levenshtein: it runs only where it can matter (a transposition
+    # counts 2 in levenshtein, 1 in damerau: levenshtein above 4 means damerau above 2)
     f"""(CASE WHEN l_dob IS NULL OR r_dob IS NULL THEN 0 WHEN l_dob = r_dob THEN 1
-        WHEN damerau_levenshtein(l_dob, r_dob) <= 1 OR {_swap("l_dob", "r_dob")} THEN 2
+        WHEN {_swap("l_dob", "r_dob")} THEN 2 WHEN levenshtein(l_dob, r_dob) > 4 THEN 4
+        WHEN damerau_levenshtein(l_dob, r_dob) <= 1 THEN 2
         WHEN damerau_levenshtein(l_dob, r_dob) <= 2 THEN 3 ELSE 4 END)""",
 )
+
+
+def _pc_close(x: str, y: str) -> str:
+    """Equal or one edit apart (Damerau), computing Damerau only where levenshtein allows it."""
+    return (
+        f"(CASE WHEN {x} = {y} THEN true WHEN levenshtein({x}, {y}) > 2 THEN false "
+        f"ELSE damerau_levenshtein({x}, {y}) <= 1 END)"
+    )
+
 
 #: Address flags, computed once per pair in an inner projection (each is used by several levels).
 ADDRESS_FEATURES: dict[str, str] = {
@@ -133,7 +145,7 @@ ADDRESS_FEATURES: dict[str, str] = {
     "a_c_miss": "(l_civic IS NULL OR r_civic IS NULL)",
     "a_pc_eq": "(l_postcode = r_postcode)",
     # a postcode one character off is the same place only when the street agrees too (20121 is not 10121)
-    "a_place": "(coalesce(l_postcode = r_postcode OR damerau_levenshtein(l_postcode, r_postcode) <= 1, false)"
+    "a_place": f"(coalesce({_pc_close('l_postcode', 'r_postcode')}, false)"
     " OR coalesce(l_city = r_city OR jaro_winkler_similarity(l_city, r_city) >= 0.9, false)"
     " OR (l_postcode IS NULL AND l_city IS NULL) OR (r_postcode IS NULL AND r_city IS NULL))",
     "a_ci_eq": "(l_city = r_city OR jaro_winkler_similarity(l_city, r_city) >= 0.9)",
@@ -179,8 +191,8 @@ CIVIC = Comparison(
 POSTCODE = Comparison(
     "postcode",
     ("same postcode", "postcode one character off", "different postcodes"),
-    """(CASE WHEN l_postcode IS NULL OR r_postcode IS NULL THEN 0 WHEN l_postcode = r_postcode THEN 1
-        WHEN damerau_levenshtein(l_postcode, r_postcode) <= 1 THEN 2 ELSE 3 END)""",
+    f"""(CASE WHEN l_postcode IS NULL OR r_postcode IS NULL THEN 0 WHEN l_postcode = r_postcode THEN 1
+        WHEN {_pc_close("l_postcode", "r_postcode")} THEN 2 ELSE 3 END)""",
 )
 CITY = Comparison(
     "city",
@@ -231,57 +243,79 @@ RECORD_COLUMNS = (
 
 
 def name_levels(a: list[str | None], b: list[str | None]) -> np.ndarray:
-    """The name level of each (a[k], b[k]) pair of sorted-token names, vectorised with rapidfuzz.
+    """The name level of each (a[k], b[k]) pair of sorted-token names, vectorised.
 
     Same rule as ``NAME_LEVEL``: exact (any order) 1; every token agreeing (Monge-Elkan both ways >= 0.92,
     no initials) 2; with initials or small typos (>= 0.88) 3; one name holding the other 4; similar
     (>= 0.8) 5; a shared token but the others differ 6; else 7; 0 when either is missing. Token
     similarity: equal 1, an initial against a word starting with it 0.9, else Jaro-Winkler; the first
-    three tokens of each name count."""
+    three tokens of each name count. Names and tokens become integer ids first: the 3x3 grid is numpy
+    over the ids, and Jaro-Winkler runs once per distinct pair of tokens (rapidfuzz), not per pair of
+    records."""
     n = len(a)
     out = np.zeros(n, dtype=np.int8)
     if n == 0:
         return out
-    ta = [(x or "").split(" ") for x in a]
-    tb = [(y or "").split(" ") for y in b]
-    cols_a = [[t[i] if i < len(t) else "" for t in ta] for i in range(3)]
-    cols_b = [[t[i] if i < len(t) else "" for t in tb] for i in range(3)]
-    la = np.array([[len(x) for x in c] for c in cols_a])  # 3 x n
-    lb = np.array([[len(x) for x in c] for c in cols_b])
+    ids: dict[str | None, int] = {None: -1}
+    ia = np.fromiter((ids.setdefault(x, len(ids) - 1) for x in a), dtype=np.int64, count=n)
+    ib = np.fromiter((ids.setdefault(y, len(ids) - 1) for y in b), dtype=np.int64, count=n)
+    names = [x for x in ids if x is not None]  # in id order (dicts keep insertion order)
+    tok_ids: dict[str, int] = {}
+    grid = np.full((len(names) + 1, 3), -1, dtype=np.int64)  # row -1 (the last): a missing name
+    multi = np.zeros(len(names) + 1, dtype=bool)  # two tokens or more (an exact match counts)
+    for k, nm in enumerate(names):
+        toks = nm.split(" ")
+        multi[k] = len(toks) > 1
+        for i, t in enumerate(toks[:3]):
+            if t:
+                grid[k, i] = tok_ids.setdefault(t, len(tok_ids))
+    tokens = list(tok_ids)
+    tlen = np.array([len(t) for t in tokens] + [0], dtype=np.int64)  # index -1: no token
+    tfirst = np.array([ord(t[0]) for t in tokens] + [0], dtype=np.int64)
+    nt = np.int64(len(tokens) + 1)
+    ta3, tb3 = grid[ia].T, grid[ib].T  # 3 x n token ids (-1: none)
+    la, lb = tlen[ta3], tlen[tb3]
     sim = np.full((3, 3, n), np.nan)
+    shared = np.zeros(n, dtype=bool)
     for i in range(3):
         for j in range(3):
-            jw = cpdist(cols_a[i], cols_b[j], scorer=JaroWinkler.normalized_similarity, workers=-1)
-            first = np.array([x[:1] == y[:1] for x, y in zip(cols_a[i], cols_b[j], strict=True)])
-            eq = np.array([x == y for x, y in zip(cols_a[i], cols_b[j], strict=True)])
-            s_ij = np.where((la[i] == 1) | (lb[j] == 1), np.where(first, 0.9, 0.0), jw)
-            s_ij = np.where(eq, 1.0, s_ij)
-            s_ij = np.where((la[i] == 0) | (lb[j] == 0), np.nan, s_ij)
+            ta, tb = ta3[i], tb3[j]
+            both = (ta >= 0) & (tb >= 0)
+            eq = both & (ta == tb)
+            ini = both & ~eq & ((la[i] == 1) | (lb[j] == 1))
+            fuzzy = both & ~eq & ~ini
+            s_ij = np.full(n, np.nan)
+            s_ij[eq] = 1.0
+            s_ij[ini] = np.where(tfirst[ta[ini]] == tfirst[tb[ini]], 0.9, 0.0)
+            if fuzzy.any():
+                key = ta[fuzzy] * nt + tb[fuzzy]
+                uniq, inv = np.unique(key, return_inverse=True)
+                jw = cpdist(
+                    [tokens[int(x)] for x in uniq // nt],
+                    [tokens[int(x)] for x in uniq % nt],
+                    scorer=JaroWinkler.normalized_similarity,
+                    workers=-1,
+                )
+                s_ij[fuzzy] = np.asarray(jw, dtype=np.float64)[inv]
             sim[i, j] = s_ij
+            shared |= eq & (la[i] > 1)
     with np.errstate(all="ignore"):
-        best_a = np.nanmax(np.where(np.isnan(sim), -1.0, sim), axis=1)  # 3 x n: best match of a's token i
-        best_b = np.nanmax(np.where(np.isnan(sim), -1.0, sim), axis=0)
+        filled = np.where(np.isnan(sim), -1.0, sim)
+        best_a = filled.max(axis=1)  # 3 x n: best match of a's token i
+        best_b = filled.max(axis=0)
         na = (la > 0).sum(axis=0)
         nb = (lb > 0).sum(axis=0)
         lr = np.where(la > 0, np.maximum(best_a, 0), 0).sum(axis=0) / np.maximum(na, 1)
         rl = np.where(lb > 0, np.maximum(best_b, 0), 0).sum(axis=0) / np.maximum(nb, 1)
     lo, hi = np.minimum(lr, rl), np.maximum(lr, rl)
-    ini = (la == 1).any(axis=0) | (lb == 1).any(axis=0)
-    shared = np.zeros(n, dtype=bool)
-    for i in range(3):
-        for j in range(3):
-            shared |= (
-                (sim[i, j] == 1.0)
-                & (la[i] > 1)
-                & np.array([x == y for x, y in zip(cols_a[i], cols_b[j], strict=True)])
-            )
-    exact = np.array([x is not None and x == y and " " in x for x, y in zip(a, b, strict=True)])
-    missing = np.array([x is None or y is None for x, y in zip(a, b, strict=True)])
+    ini_any = (la == 1).any(axis=0) | (lb == 1).any(axis=0)
+    missing = (ia < 0) | (ib < 0)
+    exact = ~missing & (ia == ib) & multi[ia]
     level = np.select(
         [
             missing,
             exact,
-            (lo >= 0.92) & ~ini & (np.minimum(na, nb) > 1),
+            (lo >= 0.92) & ~ini_any & (np.minimum(na, nb) > 1),
             lo >= 0.88,
             hi >= 0.97,
             lo >= 0.8,

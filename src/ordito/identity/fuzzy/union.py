@@ -24,14 +24,23 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..names import conflict
-from ..policy import limit_key, limit_of
+from ..policy import LIMITS, limit_key, limit_of
+
+
+@lru_cache(maxsize=500_000)
+def _name_of(name_toks: str) -> int:
+    """The name id of a record's sorted tokens (tokens of 2+ letters; -1 when fewer than two remain)."""
+    t = frozenset(x for x in name_toks.split(" ") if len(x) >= 2)
+    return name_id(t) if len(t) >= 2 else -1
 
 
 @dataclass
 class Group:
+    #: identifiers of kinds a person has a limit of (record nodes have none: not counted)
     kinds: dict[tuple[str, str], int] = field(default_factory=dict)
     dobs: set[str] = field(default_factory=set)
-    names: set[frozenset[str]] = field(default_factory=set)
+    #: names as ids of their token sets (``name_id``): a set of small ints is cheap to compare and cache
+    names: set[int] = field(default_factory=set)
     nodes: set[int] = field(default_factory=set)
 
 
@@ -61,23 +70,52 @@ def dob_compatible(x: str, y: str) -> bool:
     return len(diff) == 2 and diff[1] == diff[0] + 1 and x[diff[0]] == y[diff[1]] and x[diff[1]] == y[diff[0]]
 
 
-@lru_cache(maxsize=200_000)
-def _names_conflict(x: frozenset[str], y: frozenset[str]) -> bool:
-    return conflict(x, y)
+_NAME_IDS: dict[frozenset[str], int] = {}
+_NAME_TOKENS: list[frozenset[str]] = []
+_CONFLICTS: dict[tuple[int, int], bool] = {}
+
+
+def name_id(tokens: frozenset[str]) -> int:
+    """A small int for a set of name tokens (interned for the process)."""
+    i = _NAME_IDS.get(tokens)
+    if i is None:
+        i = _NAME_IDS[tokens] = len(_NAME_TOKENS)
+        _NAME_TOKENS.append(tokens)
+    return i
+
+
+def _names_conflict(x: int, y: int) -> bool:
+    if x == y:
+        return False
+    key = (x, y) if x < y else (y, x)
+    c = _CONFLICTS.get(key)
+    if c is None:
+        if len(_CONFLICTS) > 2_000_000:
+            _CONFLICTS.clear()
+        c = _CONFLICTS[key] = conflict(_NAME_TOKENS[x], _NAME_TOKENS[y])
+    return c
 
 
 def why_not(a: Group, b: Group, cannot: set[tuple[int, int]]) -> str | None:
     """The reason the two groups cannot be one person, or None."""
-    for k in set(a.kinds) | set(b.kinds):
-        if a.kinds.get(k, 0) + b.kinds.get(k, 0) > limit_of(k[0]):
-            what = f"{k[0]} ({k[1]})" if k[1] else k[0]
-            return f"a person has at most {limit_of(k[0])} {what}"
-    if a.dobs and b.dobs and not any(dob_compatible(x, y) for x in a.dobs for y in b.dobs):
+    if a.kinds and b.kinds:
+        for k, v in a.kinds.items():
+            w = b.kinds.get(k)
+            if w and v + w > limit_of(k[0]):
+                what = f"{k[0]} ({k[1]})" if k[1] else k[0]
+                return f"a person has at most {limit_of(k[0])} {what}"
+    if (
+        a.dobs
+        and b.dobs
+        and a.dobs.isdisjoint(b.dobs)
+        and not any(dob_compatible(x, y) for x in a.dobs for y in b.dobs)
+    ):
         return f"different birth dates ({min(a.dobs)} / {min(b.dobs)})"
     for x in a.names:
         for y in b.names:
             if _names_conflict(x, y):
-                return f"different people's names ({' '.join(sorted(x))} / {' '.join(sorted(y))})"
+                nx, ny = (" ".join(sorted(_NAME_TOKENS[i])) for i in (x, y))
+                return f"different people's names ({nx} / {ny})"
     if cannot:
         small, big = (a, b) if len(a.nodes) <= len(b.nodes) else (b, a)
         for n in small.nodes:
@@ -180,10 +218,12 @@ def group_of(
 ) -> Group:
     g = Group()
     for kind, ns in kind_ns:
-        k = limit_key(kind, ns)
-        g.kinds[k] = g.kinds.get(k, 0) + 1
+        if kind in LIMITS:
+            k = limit_key(kind, ns)
+            g.kinds[k] = g.kinds.get(k, 0) + 1
     g.dobs = {d for d in dobs if d}
     # names are sorted name tokens already folded (fuzzy_records.name_toks): no need to re-tokenise
-    g.names = {t for n in names if n and len(t := frozenset(x for x in n.split(" ") if len(x) >= 2)) >= 2}
+    g.names = {_name_of(n) for n in set(names) if n}
+    g.names.discard(-1)
     g.nodes = set(nodes)
     return g
