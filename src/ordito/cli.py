@@ -224,9 +224,16 @@ def resolve(
 def analyze(
     full: Annotated[bool, typer.Option("--full", help="Rebuild every customer's episodes.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    drivers: Annotated[
+        bool,
+        typer.Option(
+            "--drivers/--no-drivers",
+            help="Refit what drives detractors and lapsing afterwards (read by the report; seconds to minutes).",
+        ),
+    ] = True,
 ) -> None:
-    """Thread resolved events into episodes and detect friction (incremental: only the customers whose
-    events changed since the last run)."""
+    """Voice of the customer, then episodes and friction (incremental: only the customers whose events
+    changed since the last run), then the drivers of detractors and lapsing."""
     with _errors():
         ws = _open()
         try:
@@ -240,8 +247,14 @@ def analyze(
                 res = ws.analyze(
                     full=full, progress=lambda name, frac: prog.update(task, completed=frac, note=name)
                 )
+            drv: dict[str, Any] | None = None
+            if drivers:
+                from .report.drivers import refresh
+
+                with console.status("drivers of detractors and lapsing (bootstrap refits)"):
+                    drv = refresh(ws.engine)
             if as_json:
-                out = {**res.as_dict(), "voc": asdict(voc_res)}
+                out = {**res.as_dict(), "voc": asdict(voc_res), "drivers": drv}
                 sys.stdout.write(json.dumps(out, indent=2, default=str) + "\n")
                 return
             print_result(voc_res)
@@ -256,6 +269,12 @@ def analyze(
             ):
                 t.add_row(kind, f"{n:,}", f"{eps:,}", f"{cus:,}")
             console.print(t)
+            if drv is not None:
+                console.print(
+                    f"drivers: {drv['drivers']} stored (ordito voc drivers shows them)"
+                    if drv.get("reason") is None
+                    else f"drivers: not estimated: {drv['reason']}"
+                )
         finally:
             ws.close()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,29 +11,7 @@ from typer.testing import CliRunner
 
 import ordito
 from ordito.cli import app
-from ordito.demo import generate
 from ordito.report import build, write_report
-
-CUSTOMERS = 300
-SEED = 31
-
-
-@pytest.fixture(scope="module")
-def company(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("company")
-    generate(out, customers=CUSTOMERS, seed=SEED)
-    return out
-
-
-@pytest.fixture(scope="module")
-def analyzed(company: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    ws_path = tmp_path_factory.mktemp("ws") / "ws.duckdb"
-    with ordito.Workspace(ws_path) as ws:
-        ws.ingest(company)
-        ws.resolve()
-    res = CliRunner().invoke(app, ["--workspace", str(ws_path), "analyze"])
-    assert res.exit_code == 0, res.output
-    yield ws_path
 
 
 def _section(report: dict[str, object], sid: str) -> dict[str, object]:

@@ -61,6 +61,7 @@ def summary(engine: Engine, sc: Scope) -> Section:
             "detail": f"of {_n(conn['customers'])} customers",
         },
     ]
+    info, drv = _drivers(engine)
     if has_rows(engine, "episodes"):
         ep = engine.records(f"""
             SELECT count(*) AS episodes,
@@ -93,34 +94,127 @@ def summary(engine: Engine, sc: Scope) -> Section:
                 SELECT f.kind, count(*) AS frictions, count(DISTINCT f.episode_id) AS episodes
                 FROM friction f JOIN episodes e ON e.episode_id = f.episode_id WHERE {sc.episodes("e")}
                 GROUP BY f.kind ORDER BY episodes DESC, f.kind""")
-            gaps = _friction_nps_gap(engine, sc)
+            cost = {d["name"]: d for d in drv if d["kind"] == "friction"}
+            if cost:
+                # "by cost": the frictions the drivers model could weigh first, by the NPS points removing them
+                # would give the whole respondent base
+                top.sort(
+                    key=lambda r: (
+                        r["kind"] not in cost,
+                        -(cost.get(r["kind"], {}).get("nps_gain_if_removed") or 0),
+                    )
+                )
+            gaps = {} if cost else _friction_nps_gap(engine, sc)
             rows, links = [], []
             for r in top:
+                c = cost.get(r["kind"])
                 g = gaps.get(r["kind"])
+                last: list[Any]
+                if cost:
+                    last = (
+                        [
+                            _ci(
+                                c["nps_gain_if_removed"],
+                                c["nps_gain_if_removed_lo"],
+                                c["nps_gain_if_removed_hi"],
+                                "+.1f",
+                            ),
+                            _ci(
+                                c["revenue_kept_per_year_eur"],
+                                c["revenue_kept_per_year_eur_lo"],
+                                c["revenue_kept_per_year_eur_hi"],
+                                ",.0f",
+                            ),
+                        ]
+                        if c
+                        else ["too few answers", ""]
+                    )
+                else:
+                    last = [
+                        "n/a" if g is None else f"{g['gap']:+.1f} (n={g['n_with']:,} / {g['n_without']:,})"
+                    ]
                 rows.append(
                     [
                         r["kind"],
                         _n(r["frictions"]),
                         _n(r["episodes"]),
                         _pct(r["episodes"] / ep["episodes"]),
-                        "n/a" if g is None else f"{g['gap']:+.1f} (n={g['n_with']:,} / {g['n_without']:,})",
+                        *last,
                     ]
                 )
-                links.append([None, None, drill("episode_friction", fkind=r["kind"]), None, None])
+                links.append(
+                    [None, None, drill("episode_friction", fkind=r["kind"]), None, *[None] * len(last)]
+                )
+            columns = ["friction", "occurrences", "episodes", "share of episodes"]
+            if cost:
+                columns += ["NPS points if removed (95% CI)", "revenue kept per year, EUR (95% CI)"]
+            else:
+                columns += ["NPS with minus without (observed, not causal)"]
             s["tables"].append(
                 {
-                    "title": "Top frictions (episodes that started in the period)",
-                    "columns": [
-                        "friction",
-                        "occurrences",
-                        "episodes",
-                        "share of episodes",
-                        "NPS with minus without (observed, not causal)",
-                    ],
+                    "title": "Top frictions by cost (episodes that started in the period)"
+                    if cost
+                    else "Top frictions (episodes that started in the period)",
+                    "columns": columns,
                     "rows": rows,
                     "drill": links,
+                    "note": "Cost: the drivers' estimates (the table below says how they are made)."
+                    if cost
+                    else "",
                 }
             )
+    if drv:
+        s["tables"].append(
+            {
+                "title": "What to fix first: drivers of detractors and lapsing",
+                "columns": [
+                    "#",
+                    "driver",
+                    "customers exposed",
+                    "NPS points among the exposed (95% CI)",
+                    "NPS points for all respondents (95% CI)",
+                    "lapse probability if removed (95% CI)",
+                    "revenue kept per year, EUR (95% CI)",
+                ],
+                "rows": [
+                    [
+                        str(d["rank"]),
+                        f"{d['kind']}: {d['name']}",
+                        _n(d["customers_exposed"]),
+                        _ci(
+                            d["nps_points_among_exposed"],
+                            d["nps_points_among_exposed_lo"],
+                            d["nps_points_among_exposed_hi"],
+                            "+.1f",
+                        ),
+                        _ci(
+                            d["nps_gain_if_removed"],
+                            d["nps_gain_if_removed_lo"],
+                            d["nps_gain_if_removed_hi"],
+                            "+.1f",
+                        ),
+                        _ci(
+                            d["lapse_probability_change"],
+                            d["lapse_probability_change_lo"],
+                            d["lapse_probability_change_hi"],
+                            "+.3f",
+                        ),
+                        _ci(
+                            d["revenue_kept_per_year_eur"],
+                            d["revenue_kept_per_year_eur_lo"],
+                            d["revenue_kept_per_year_eur_hi"],
+                            ",.0f",
+                        ),
+                    ]
+                    for d in drv[:10]
+                ],
+                "note": _drivers_note(info),
+            }
+        )
+    elif info is not None and info.get("reason"):
+        s["tables"].append(
+            {"title": "What to fix first", "columns": ["why there is no list"], "rows": [[info["reason"]]]}
+        )
     if has_rows(engine, "surveys"):
         nps = _nps(engine, sc)
         if nps.get("n"):
@@ -152,6 +246,34 @@ def source_of_seq(engine: Engine, col: str, limit: int = 256) -> str | None:
         return None
     whens = " ".join(f"WHEN {col} BETWEEN {int(lo)} AND {int(hi)} THEN {lit(src)}" for src, lo, hi in ranges)
     return f"CASE {whens} END"
+
+
+def _drivers(engine: Engine) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """What ``ordito analyze`` stored about drivers (report.drivers); nothing on a workspace without it."""
+    from .drivers import load
+
+    exists = engine.scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'drivers' AND table_schema = 'main'"
+    )
+    return load(engine) if exists else (None, [])
+
+
+def _ci(v: float | None, lo: float | None, hi: float | None, fmt: str) -> str:
+    if v is None:
+        return "n/a"
+    out = format(v, fmt)
+    return out if lo is None or hi is None else f"{out} ({format(lo, fmt)} to {format(hi, fmt)})"
+
+
+def _drivers_note(info: dict[str, Any] | None) -> str:
+    if not info:
+        return ""
+    base = (
+        f"Base: all customers with an episode with a contact or a friction ({info.get('customers', 0):,}), "
+        f"{info.get('respondents', 0):,} of them with an NPS answer; computed by `ordito analyze` at "
+        f"{info.get('computed_at')} over the whole workspace (not filtered). "
+    )
+    return base + "; ".join(info.get("notes") or []) + "."
 
 
 def _friction_nps_gap(engine: Engine, sc: Scope) -> dict[str, dict[str, Any]]:

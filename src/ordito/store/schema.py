@@ -131,7 +131,8 @@ _V3 = ["""CREATE TABLE IF NOT EXISTS event_names (seq BIGINT NOT NULL, name VARC
 
 MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3}
 # Numbers reserved for the modules built in parallel (each lands its own): 4 journeys (episodes, friction,
-# KPIs), 5 voice of the customer, 6 agent workspace and access control, 7 probabilistic identity.
+# KPIs), 5 voice of the customer, 6 agent workspace and access control, 7 probabilistic identity, 8 stored
+# analysis results of the report (drivers).
 # Each migration is recorded on its own (meta 'migration:N'), so one that lands after a higher number
 # is still applied to existing workspaces.
 
@@ -149,6 +150,7 @@ MODULE_SCHEMAS = (
     "ordito.voc.schema",
     "ordito.agent.schema",
     "ordito.identity.fuzzy.schema",
+    "ordito.report.schema",
 )
 
 
