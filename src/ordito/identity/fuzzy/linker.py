@@ -67,11 +67,13 @@ class TrainResult:
     candidate_pairs: int
 
 
-def tf_table(eng: DuckDBEngine, records: str, out: str) -> None:
-    """Frequency of every name among the records that have one (for the term-frequency adjustment)."""
+def tf_table(eng: DuckDBEngine, records: str, out: str, names: str | None = None) -> None:
+    """Frequency of every name among the records that have one (for the term-frequency adjustment);
+    ``names``: a table with a ``name_toks`` column, only its names."""
+    only = f"AND name_toks IN (SELECT name_toks FROM {names})" if names else ""
     eng.execute(f"""CREATE OR REPLACE TEMP TABLE {out} AS
         SELECT name_toks, count(*) / (SELECT count(*) FROM {records} WHERE name_toks IS NOT NULL) AS tf
-        FROM {records} WHERE name_toks IS NOT NULL GROUP BY name_toks""")
+        FROM {records} WHERE name_toks IS NOT NULL {only} GROUP BY name_toks""")
 
 
 def random_pairs_select(records: str, rounds: int, link_only: bool = False) -> str:

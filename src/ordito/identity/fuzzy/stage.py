@@ -267,12 +267,14 @@ class FuzzyStage:
         if model is None:
             model = Model.default()
         res.model_version = model.version
-        tf_table(e, "fuzzy_records", "_fz_tf")
+        # frequencies over every record, of the names the pairs hold only (an incremental run scores a few
+        # thousand names: no GROUP BY over every record)
+        tf_table(e, "fuzzy_records", "_fz_tf", names="_fz_recs")
         low, high = float(cfg["review_threshold"]), float(cfg["link_threshold"])
         lv = " || ',' || ".join(f"lv_{c.name}" for c in model.comparisons)
         e.execute(f"""CREATE OR REPLACE TEMP TABLE _fz_sc AS
             SELECT rec_a, rec_b, node_a, node_b, {lv} AS levels, weight, probability
-            FROM ({score_select(e, model, "_fz_cand", "fuzzy_records", "_fz_tf", levels="_fz_lv")})
+            FROM ({score_select(e, model, "_fz_cand", "_fz_recs", "_fz_tf", levels="_fz_lv")})
             WHERE probability >= {low}""")
         bulk.append(
             e,

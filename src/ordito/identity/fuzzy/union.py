@@ -182,26 +182,39 @@ def ambiguous(
     groups: dict[int, Group], edges: list[FuzzyEdge], cannot: set[tuple[int, int]]
 ) -> dict[tuple[int, int], str]:
     """Model links from one group to two groups that cannot be one person: (a, b) of each -> reason."""
-    best: dict[int, dict[int, FuzzyEdge]] = {}
+    best: dict[int, dict[int, float]] = {}  # group -> neighbour group -> best score
     for e in edges:
         if e.rule == "review" or e.ga == e.gb or e.sticky:
             continue
         for g, h in ((e.ga, e.gb), (e.gb, e.ga)):
-            cur = best.setdefault(g, {}).get(h)
-            if cur is None or e.score > cur.score:
-                best[g][h] = e
+            nb = best.get(g)
+            if nb is None:
+                best[g] = {h: e.score}
+            elif e.score > nb.get(h, -1.0):
+                nb[h] = e.score
+    # the groups do not change here: each pair is judged once (a pair is often two groups' neighbours)
+    judged: dict[tuple[int, int], str | None] = {}
+
+    def why(x: int, y: int) -> str | None:
+        if (x, y) in judged:
+            return judged[(x, y)]
+        if (y, x) in judged and judged[(y, x)] is None:
+            return None  # compatibility is symmetric; a reason's wording is not
+        r = judged[(x, y)] = why_not(groups[x], groups[y], cannot)
+        return r
+
     doubtful: dict[int, str] = {}
     for g, nb in best.items():
         if len(nb) < 2:
             continue
         # only neighbours it could join: a link merge protection refuses anyway creates no doubt
-        strongest = sorted(nb, key=lambda h: (-nb[h].score, h))[:6]
-        items = [h for h in strongest if why_not(groups[g], groups[h], cannot) is None]
+        strongest = [h for _s, h in sorted((-sc, h) for h, sc in nb.items())[:6]]
+        items = [h for h in strongest if why(g, h) is None]
         for i, h1 in enumerate(items):
             for h2 in items[i + 1 :]:
-                why = why_not(groups[h1], groups[h2], cannot)
-                if why is not None:
-                    doubtful[g] = f"ambiguous: its records also match another person ({why})"
+                why_12 = why(h1, h2)
+                if why_12 is not None:
+                    doubtful[g] = f"ambiguous: its records also match another person ({why_12})"
                     break
             if g in doubtful:
                 break
