@@ -98,7 +98,7 @@ voice AS (
            arg_max(lower(text), t) AS last_note, max(t) AS last_t,
            sum(coalesce(talk_s, 0) + coalesce(hold_s, 0)) AS handle_s,
            count(*) > 1 OR bool_or(type = 'call_transferred') AS transferred,
-           arg_min(value, t) AS wait_s
+           arg_min(value, (t, seq)) AS wait_s
     FROM _jx WHERE channel = 'voice' GROUP BY ep, source, thread
 ),
 conv AS (
@@ -112,7 +112,8 @@ conv AS (
     FROM _jx WHERE channel IN ('chat', 'sms') GROUP BY ep, source, thread
 ),
 mail AS (
-    SELECT c.seq, min(o.t) AS reply_t, arg_min(o.seq, o.t) AS reply_seq, lower(arg_min(o.text, o.t)) AS reply_text
+    SELECT c.seq, min(o.t) AS reply_t, arg_min(o.seq, (o.t, o.seq)) AS reply_seq,
+           lower(arg_min(o.text, (o.t, o.seq))) AS reply_text
     FROM (SELECT seq, ep, thread, t, lead(t) OVER (PARTITION BY ep, thread ORDER BY t, seq) AS next_in
           FROM _jx WHERE channel IN ('email', 'social') AND direction = 'inbound'
                      AND (channel = 'email' OR type = 'social_message')) c

@@ -8,13 +8,16 @@ same ids to the same episodes.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import groupby
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..store.base import Engine
 from ..store.sqlutil import lit
@@ -58,34 +61,12 @@ def thread_scope(
         cands[ukey] = cand
     if progress:
         progress("threading", 0.35)
-    threader, placed = _thread_all(tbl, params, cands)
+    with _gc_paused():
+        unit_map, ep_tbl = _thread_all(tbl, params, cands)
     del tbl
-    eps = threader.summary
-    n_threaded = len(eps)
+    n_threaded = int(ep_tbl.num_rows)
     if progress:
         progress("threading", 0.7)
-    ids = [episode_id(ck, first) for ck, first, *_ in eps]
-    unit_map = pa.table(
-        {
-            "ukey": pa.array([u for u, _, _ in placed], pa.string()),
-            "ep": pa.array([e for _, e, _ in placed], pa.int64()),
-            "role": pa.array([r for _, _, r in placed], pa.string()),
-            "episode_id": pa.array([ids[e] for _, e, _ in placed], pa.string()),
-            "customer_key": pa.array([eps[e][0] for _, e, _ in placed], pa.string()),
-        }
-    )
-    ep_tbl = pa.table(
-        {
-            "episode_id": pa.array(ids, pa.string()),
-            "customer_key": pa.array([e[0] for e in eps], pa.string()),
-            "first_seq": pa.array([e[1] for e in eps], pa.int64()),
-            "kind": pa.array([e[2] for e in eps], pa.string()),
-            "intent": pa.array([e[3] for e in eps], pa.string()),
-            "intent_source": pa.array([e[4] for e in eps], pa.string()),
-            "ep": pa.array(list(range(n_threaded)), pa.int64()),
-        }
-    )
-    del placed
     engine.register("_junit_map", unit_map)
     engine.register("_jep_threaded", ep_tbl)
     kind = (
@@ -98,18 +79,24 @@ def thread_scope(
     )
     engine.execute(f"""CREATE OR REPLACE TEMP TABLE _jtriv AS
         SELECT ukey, ck, first_seq, role, {n_threaded - 1} + row_number() OVER (ORDER BY ukey) AS ep,
-               'ep_' || substr(md5(ck || ':' || CAST(first_seq AS VARCHAR)), 1, 16) AS episode_id
+               {_EPISODE_ID_SQL.format(ck="ck")} AS episode_id
         FROM _junit WHERE role IN {trivial} AND ck <> '~'""")
-    # the events of threaded episodes (those of one-unit episodes are written straight from _jtriv)
-    engine.execute("""CREATE OR REPLACE TEMP TABLE _jee AS
-        SELECT k.seq, m.ep, m.role, m.episode_id, m.customer_key FROM _jukey k JOIN _junit_map m USING (ukey)""")
     engine.execute(f"""CREATE OR REPLACE TEMP TABLE _jep AS
-        SELECT episode_id, customer_key, first_seq, kind, intent, intent_source, ep FROM _jep_threaded
+        SELECT {_EPISODE_ID_SQL.format(ck="customer_key")} AS episode_id, customer_key, first_seq, kind, intent,
+               intent_source, ep FROM _jep_threaded
         UNION ALL
         SELECT episode_id, ck, first_seq, {kind}, {kind}, {how}, ep FROM _jtriv""")
+    # the events of threaded episodes (those of one-unit episodes are written straight from _jtriv)
+    engine.execute(f"""CREATE OR REPLACE TEMP TABLE _jee AS
+        SELECT k.seq, m.ep, m.role, p.episode_id, p.customer_key
+        FROM _jukey k JOIN _junit_map m USING (ukey) JOIN _jep p ON p.ep = m.ep AND p.ep < {n_threaded}""")
     engine.unregister("_junit_map")
     engine.unregister("_jep_threaded")
     return n_threaded
+
+
+#: the SQL of :func:`episode_id` (md5 of the same text: the same id)
+_EPISODE_ID_SQL = "'ep_' || substr(md5({ck} || ':' || CAST(first_seq AS VARCHAR)), 1, 16)"
 
 
 def episode_id(customer_key: str, first_seq: int) -> str:
@@ -121,69 +108,113 @@ def episode_id(customer_key: str, first_seq: int) -> str:
 PARALLEL_MIN_UNITS = 200_000
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Threading makes millions of small objects and no reference cycles: the cyclic garbage collector
+    would walk them again and again (measured: it tripled the time of building the units)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 @dataclass
 class _Part:
-    """What threading one slice of customers gives back to the parent process."""
+    """What threading one slice of customers gives back to the parent process (columns, not objects:
+    cheap to send between processes)."""
 
-    ukeys: list[str]
-    eps: list[int]
-    roles: list[str]
-    episodes: list[tuple[str, int, str, str, str]]  # ck, first_seq, kind, intent, intent_source
+    eps: pa.Array  # the episode (index in this slice) of every unit, in the slice's order
+    roles: pa.Array  # the role of every unit
+    episodes: pa.Table  # customer_key, first_seq, kind, intent, intent_source, by index
     candidates: dict[str, list[Episode]]  # episodes of customers that events of nobody may join
 
 
-def _thread_slice(tbl: pa.Table, params: Params, candidates: set[str]) -> _Part:
-    units = units_from_columns({name: tbl.column(name).to_pylist() for name in UNIT_COLUMNS})
-    threader = Threader(params)
-    for _ck, group in groupby(units, key=lambda u: u.ck):
-        threader.thread(list(group))
-    eps = threader.episodes
-    return _Part(
-        [u.ukey for u in units],
-        [u.ep for u in units],
-        [u.role for u in units],
-        [(e.ck, e.first_seq, e.kind, e.intent, e.intent_source) for e in eps],
-        {ck: v for ck, v in threader.of_customer.items() if ck in candidates},
-    )
+def _to_ipc(tbl: pa.Table) -> pa.Buffer:
+    """A slice as Arrow IPC bytes: pickling a sliced table sends its parent's whole buffers."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, tbl.schema) as w:
+        w.write_table(tbl)
+    return sink.getvalue()
 
 
-def _thread_all(
-    tbl: pa.Table, params: Params, cands: dict[str, list[str]]
-) -> tuple[Threader, list[tuple[str, int, str]]]:
+def _thread_slice(data: pa.Table | pa.Buffer, params: Params, candidates: set[str]) -> _Part:
+    with _gc_paused():
+        tbl = data if isinstance(data, pa.Table) else pa.ipc.open_stream(data).read_all()
+        units = units_from_columns({name: tbl.column(name).to_pylist() for name in UNIT_COLUMNS})
+        del tbl
+        threader = Threader(params)
+        for _ck, group in groupby(units, key=lambda u: u.ck):
+            threader.thread(list(group))
+        eps = threader.episodes
+        return _Part(
+            pa.array([u.ep for u in units], pa.int64()),
+            pa.array([u.role for u in units], pa.string()),
+            pa.table(
+                {
+                    "customer_key": pa.array([e.ck for e in eps], pa.string()),
+                    "first_seq": pa.array([e.first_seq for e in eps], pa.int64()),
+                    "kind": pa.array([e.kind for e in eps], pa.string()),
+                    "intent": pa.array([e.intent for e in eps], pa.string()),
+                    "intent_source": pa.array([e.intent_source for e in eps], pa.string()),
+                }
+            ),
+            {ck: v for ck, v in threader.of_customer.items() if ck in candidates},
+        )
+
+
+def _thread_all(tbl: pa.Table, params: Params, cands: dict[str, list[str]]) -> tuple[pa.Table, pa.Table]:
     """Thread every customer's units (in two processes when there are many: the customers are cut
     in two at a customer boundary; the result is the same as one process's), then adopt the units of
-    nobody. Returns the threader (its ``episodes``: index, customer, first event, kind, intent) and
-    ``(ukey, episode index, role)`` of every placed unit."""
-    cks = tbl.column("ck").to_pylist()
-    n_nobody = sum(1 for c in reversed(cks) if c == "~") if cks and cks[-1] == "~" else 0
-    n = len(cks) - n_nobody
+    nobody. Returns ``(ukey, ep, role)`` of every placed unit and one row per episode (customer_key,
+    first_seq, kind, intent, intent_source, ep)."""
+    cks = tbl.column("ck")
+    n = len(cks)
+    n_nobody = 0
+    if n and cks[n - 1].as_py() == "~":
+        n_nobody = int(pc.sum(pc.equal(cks, "~")).as_py() or 0)
+    n -= n_nobody
     candidates = {c for cs in cands.values() for c in cs}
     cut = n // 2
-    while 0 < cut < n and cks[cut] == cks[cut - 1]:
+    while 0 < cut < n and cks[cut].as_py() == cks[cut - 1].as_py():
         cut += 1
     slices = [tbl.slice(0, cut), tbl.slice(cut, n - cut)] if n >= PARALLEL_MIN_UNITS else [tbl.slice(0, n)]
     if len(slices) > 1:
         # spawned, not forked: the parent has engine threads, and a fork copies their locks
         ctx = multiprocessing.get_context("spawn")
         with ctx.Pool(len(slices)) as pool:
-            parts = pool.starmap(_thread_slice, [(sl, params, candidates) for sl in slices])
+            parts = pool.starmap(_thread_slice, [(_to_ipc(sl), params, candidates) for sl in slices])
     else:
         parts = [_thread_slice(slices[0], params, candidates)]
     threader = Threader(params)
-    placed: list[tuple[str, int, str]] = []
-    summary: list[tuple[str, int, str, str, str]] = []
-    for part in parts:
-        offset = len(summary)
-        summary.extend(part.episodes)
-        placed.extend(zip(part.ukeys, (e + offset for e in part.eps), part.roles, strict=True))
-        for ck, eps in part.candidates.items():
-            for e in eps:
+    ukeys: list[pa.Array] = []
+    eps: list[pa.Array] = []
+    roles: list[pa.Array] = []
+    offset = 0
+    for sl, part in zip(slices, parts, strict=True):
+        ukeys.extend(c.cast(pa.string()) for c in sl.column("ukey").chunks)
+        eps.append(pc.add(part.eps, offset))
+        roles.append(part.roles)
+        for ck, ceps in part.candidates.items():
+            for e in ceps:
                 e.idx += offset
-            threader.of_customer[ck] = eps
-    threader.summary = summary
+            threader.of_customer[ck] = ceps
+        offset += part.episodes.num_rows
     # events of shared identifiers: adopted by the candidate whose need they fit
     nobody = units_from_columns({name: tbl.column(name).slice(n).to_pylist() for name in UNIT_COLUMNS})
-    for u in nobody:
-        if threader.adopt(u, cands.get(u.ukey, ())) is not None:
-            placed.append((u.ukey, u.ep, u.role))
-    return threader, placed
+    adopted = [u for u in nobody if threader.adopt(u, cands.get(u.ukey, ())) is not None]
+    ukeys.append(pa.array([u.ukey for u in adopted], pa.string()))
+    eps.append(pa.array([u.ep for u in adopted], pa.int64()))
+    roles.append(pa.array([u.role for u in adopted], pa.string()))
+    unit_map = pa.table(
+        {
+            "ukey": pa.chunked_array(ukeys, pa.string()),
+            "ep": pa.chunked_array(eps, pa.int64()),
+            "role": pa.chunked_array(roles, pa.string()),
+        }
+    )
+    ep_tbl = pa.concat_tables([p.episodes for p in parts])
+    ep_tbl = ep_tbl.append_column("ep", pa.array(range(ep_tbl.num_rows), pa.int64()))
+    return unit_map, ep_tbl

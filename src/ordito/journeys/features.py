@@ -66,30 +66,49 @@ def _votes_sql(col: str) -> str:
     )
 
 
-def _scope_events(where: str, paths: str, full: bool, wide: bool) -> str:
+def _scope_events(where: str, paths: str | None, full: bool, wide: bool) -> str:
     """Events of the customers in scope, and events of shared identifiers whose candidates are in scope
-    (``ck`` = '~': threaded later, among their candidates), with their properties parsed once. A full run
-    parses before joining the customers (moving the parsed values through the join, not the JSON); an
-    incremental one joins first (it reads the events of a few customers)."""
+    (``ck`` = '~': threaded later, among their candidates), with their properties parsed once (``p``) or,
+    with ``paths`` None, the number of their properties in the dictionary ``_jprops`` (``pid``). A full
+    run parses (or looks up) before joining the customers (moving the parsed values through the join, not
+    the JSON); an incremental one joins first (it reads the events of a few customers)."""
     cols = "e.seq, e.occurred_at AS t, e.source, e.channel, e.type, e.thread_id AS thread, e.source_key"
     if wide:
         cols += ", e.department AS dept, e.agent_id AS agent, e.queue, e.direction, e.text, e.value"
-    parsed = f"json_extract_string(e.properties, {paths}) AS p"
+    if paths is None:
+        parsed, props = "d.pid", "events e LEFT JOIN _jprops d ON d.properties = e.properties"
+    else:
+        parsed, props = f"json_extract_string(e.properties, {paths}) AS p", "events e"
     if full:
         first = f"""
     SELECT x.*, c.customer_key AS ck
-    FROM (SELECT {cols}, {parsed} FROM events e WHERE {where}) x
+    FROM (SELECT {cols}, {parsed} FROM {props} WHERE {where}) x
     JOIN event_customer c ON c.seq = x.seq
     WHERE c.customer_key IS NOT NULL"""
     else:
         first = f"""
     SELECT {cols}, {parsed}, c.customer_key AS ck
-    FROM event_customer c JOIN events e ON e.seq = c.seq
+    FROM event_customer c JOIN {props} ON e.seq = c.seq
     WHERE c.customer_key IN (SELECT customer_key FROM _jscope) AND {where}"""
     return f"""{first}
     UNION ALL
     SELECT {cols}, {parsed}, '~' AS ck
-    FROM events e WHERE e.seq IN (SELECT seq FROM _jamb) AND {where}"""
+    FROM (SELECT DISTINCT seq FROM _jamb) a JOIN {props} ON e.seq = a.seq WHERE {where}"""
+
+
+def _scope_properties(where: str, full: bool) -> str:
+    """The distinct properties of the events of ``_scope_events``, with a channel of each."""
+    if full:
+        first = f"SELECT e.channel, e.properties FROM events e WHERE {where}"
+    else:
+        first = f"""SELECT e.channel, e.properties FROM event_customer c JOIN events e ON e.seq = c.seq
+    WHERE c.customer_key IN (SELECT customer_key FROM _jscope) AND {where}"""
+    return f"""SELECT properties, any_value(channel) AS channel FROM (
+    {first}
+    UNION ALL
+    SELECT e.channel, e.properties FROM (SELECT DISTINCT seq FROM _jamb) a JOIN events e ON e.seq = a.seq
+    WHERE {where}
+) WHERE properties IS NOT NULL GROUP BY properties"""
 
 
 _IS_ORDER = "(source = 'shop' OR type LIKE 'order%' OR type IN ('delivery_failed', 'refund_issued'))"
@@ -119,34 +138,46 @@ FROM (SELECT e.seq, c.customer_key AS ck, e.occurred_at AS t,
       FROM event_customer c JOIN events e ON e.seq = c.seq
       WHERE e.channel = 'app' AND e.source NOT IN ('shop', 'pos', 'surveys') AND {"c.customer_key IS NOT NULL" if full else "c.customer_key IN (SELECT customer_key FROM _jscope)"});
 
+-- web hits repeat a few thousand distinct properties (a page, a form, a referrer): parsed once each
+CREATE OR REPLACE TEMP TABLE _jprops AS
+WITH d AS ({_scope_properties(_WEB, full)}),
+x AS (SELECT properties, channel, json_extract_string(properties, {paths}) AS p FROM d)
+SELECT row_number() OVER () AS pid, properties, channel, coalesce(p[1], p[4]) AS page_key, p[2] AS form_name,
+       p[3] AS referrer, p[5] AS app_order, upper(replace(p[6], '-', '')) AS app_code
+FROM x;
+
 CREATE OR REPLACE TEMP TABLE _jevw AS
-SELECT w.seq, w.ck, w.t, w.source, w.channel, w.type, w.thread, w.source_key,
-       coalesce(w.p[1], w.p[4]) AS page_key, w.p[2] AS form_name, w.p[3] AS referrer, w.p[5] AS app_order,
-       upper(replace(w.p[6], '-', '')) AS app_code,
+SELECT w.seq, w.ck, w.t, w.source, w.channel, w.type, w.thread, w.source_key, w.pid,
        w.ck || '|' || w.source || '|' || coalesce(w.thread, w.source_key) AS ukey
-FROM ({_scope_events(_WEB + " AND e.channel <> 'app'", paths, full, False)}) w
+FROM ({_scope_events(_WEB + " AND e.channel <> 'app'", None, full, False)}) w
 UNION ALL
-SELECT w.seq, w.ck, w.t, w.source, w.channel, w.type, w.thread, w.source_key,
-       coalesce(w.p[1], w.p[4]), w.p[2], w.p[3], w.p[5], upper(replace(w.p[6], '-', '')),
+SELECT w.seq, w.ck, w.t, w.source, w.channel, w.type, w.thread, w.source_key, w.pid,
        coalesce(a.ukey, w.ck || '|' || w.source || '|' || coalesce(w.thread, w.source_key))
-FROM ({_scope_events(_WEB + " AND e.channel = 'app'", paths, full, False)}) w LEFT JOIN _japp a ON a.seq = w.seq;
+FROM ({_scope_events(_WEB + " AND e.channel = 'app'", None, full, False)}) w LEFT JOIN _japp a ON a.seq = w.seq;
 
 CREATE OR REPLACE TEMP TABLE _jpage AS
 WITH d AS (
     SELECT page_key, CASE WHEN any_value(channel) = 'app' THEN lower(page_key)
                           ELSE regexp_replace(lower(page_key), '^[a-z]+://[^/]+', '') END AS page
-    FROM _jevw WHERE page_key IS NOT NULL GROUP BY page_key
+    FROM _jprops WHERE page_key IS NOT NULL GROUP BY page_key
 ),
 k AS (SELECT page_key, page, {_page_kind_sql("page")} AS page_kind,
              replace(regexp_extract(upper(page), {lit(PRODUCT_CODE)}, 1), '-', '') AS code FROM d)
 SELECT page_key, page, page_kind, {service_page} AS service_page, nullif(code, '') AS code FROM k;
 
+-- what each distinct properties says: its page (kind, service page, product code), form, referrer, order
+CREATE OR REPLACE TEMP TABLE _jpw AS
+SELECT d.pid, d.page_key, g.page, g.page_kind, g.service_page, d.form_name, d.referrer, d.app_order,
+       coalesce(d.app_code, g.code) AS code,
+       coalesce(d.form_name IS NOT NULL AND regexp_matches(lower(d.form_name), {lit(SIGNUP_FORMS)}), false)
+           AS signup_form
+FROM _jprops d LEFT JOIN _jpage g USING (page_key);
+
 CREATE OR REPLACE TEMP VIEW _jevw2 AS
 SELECT w.seq, w.ck, w.t, w.source, w.channel, w.type, w.thread, w.source_key, g.page, g.page_kind,
-       g.service_page, w.form_name, w.referrer, w.app_order, coalesce(w.app_code, g.code) AS code,
-       coalesce(w.form_name IS NOT NULL AND regexp_matches(lower(w.form_name), {lit(SIGNUP_FORMS)}), false)
-           AS signup_form, w.ukey
-FROM _jevw w LEFT JOIN _jpage g USING (page_key)
+       g.service_page, g.form_name, g.referrer, g.app_order, g.code, coalesce(g.signup_form, false) AS signup_form,
+       w.ukey
+FROM _jevw w LEFT JOIN _jpw g USING (pid)
 """
 
 
@@ -260,7 +291,7 @@ SELECT seq, ukey FROM _jevw UNION ALL SELECT seq, ukey FROM _jevo;
 CREATE OR REPLACE TEMP TABLE _jorders_named AS
 SELECT DISTINCT ck, o AS thread FROM (SELECT ck, unnest(orders) AS o FROM _jevo
                                       WHERE NOT {_IS_ORDER} AND len(orders) > 0)
-UNION SELECT DISTINCT ck, app_order FROM _jevw WHERE app_order IS NOT NULL AND type <> 'order_placed'
+UNION SELECT DISTINCT ck, app_order FROM _jevw2 WHERE app_order IS NOT NULL AND type <> 'order_placed'
 UNION SELECT DISTINCT ck, thread FROM _jevo WHERE type = 'delivery_failed';
 
 UPDATE _jevo SET ukey = ck || '|' || source || '|' || coalesce(thread, source_key) || '|purchase'
@@ -274,10 +305,11 @@ WITH f AS (
     FROM _jevw2 WHERE code IS NOT NULL GROUP BY ukey, code
 ),
 fc AS (
+    -- (a window count of the codes of each session cost more than the rest of this statement)
     SELECT ukey, list(code ORDER BY code) AS codes,
-           list(code ORDER BY code) FILTER (WHERE carted OR n >= 2 OR (n_codes = 1 AND channel = 'app')) AS focus
-    FROM (SELECT *, count(*) OVER (PARTITION BY ukey) AS n_codes FROM f)
-    GROUP BY ukey
+           CASE WHEN count(*) = 1 AND bool_or(channel = 'app') THEN list(code ORDER BY code)
+                ELSE list(code ORDER BY code) FILTER (WHERE carted OR n >= 2) END AS focus
+    FROM f GROUP BY ukey
 ),
 u AS (
     SELECT ukey, any_value(ck) AS ck, min(seq) AS first_seq, any_value(source) AS source,

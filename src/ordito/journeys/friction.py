@@ -76,7 +76,8 @@ INSERT INTO _jfr
 WITH h AS (SELECT *, lag(dept) OVER (PARTITION BY ep ORDER BY t, seq) AS prev FROM _jh),
 turns AS (SELECT ep, string_agg(dept, ' > ' ORDER BY t, seq) AS path FROM h
           WHERE prev IS NULL OR prev <> dept GROUP BY ep),
-firsts AS (SELECT ep, dept, min(t) AS t, arg_min(seq, t) AS seq, arg_min(channel, t) AS channel
+firsts AS (SELECT ep, dept, min(t) AS t, arg_min(seq, (t, seq)) AS seq,
+                  arg_min(channel, (t, seq)) AS channel
            FROM h GROUP BY ep, dept),
 ranked AS (SELECT *, row_number() OVER (PARTITION BY ep ORDER BY t, seq) AS k FROM firsts)
 SELECT r.ep, 'department_bounce', max(r.t) FILTER (WHERE r.k = {k}), least(1.0, 0.5 + 0.15 * (count(*) - {k})),
@@ -90,10 +91,10 @@ GROUP BY r.ep HAVING count(*) >= {k}
 def channel_hop_sql(p: Params) -> str:
     return """
 INSERT INTO _jfr
-WITH a AS (SELECT ep, arg_min(seq, t) AS seq, min(t) AS t, arg_min(channel, t) AS channel,
-                  arg_min(dept, t) AS dept
+WITH a AS (SELECT ep, arg_min(seq, (t, seq)) AS seq, min(t) AS t, arg_min(channel, (t, seq)) AS channel,
+                  arg_min(dept, (t, seq)) AS dept
            FROM _jcon WHERE assisted GROUP BY ep),
-s AS (SELECT ep, ukey, min(t) AS t0, arg_min(seq, t) AS seq, any_value(channel) AS channel
+s AS (SELECT ep, ukey, min(t) AS t0, arg_min(seq, (t, seq)) AS seq, any_value(channel) AS channel
       FROM _jx WHERE channel IN ('web', 'app') AND urole NOT IN ('order', 'attached') GROUP BY ep, ukey),
 last_s AS (SELECT a.ep, arg_max(s.seq, s.t0) AS s_seq, arg_max(s.channel, s.t0) AS s_channel
            FROM a JOIN s ON s.ep = a.ep AND s.t0 < a.t GROUP BY a.ep)
@@ -142,7 +143,7 @@ SELECT ep, 'long_wait', t, least(1.0, value / {v} / 4 + 0.25), [seq],
 FROM _jx WHERE channel = 'voice' AND value > {v};
 
 INSERT INTO _jfr
-WITH agent AS (SELECT ep, thread, arg_min(seq, t) AS seq FROM _jx
+WITH agent AS (SELECT ep, thread, arg_min(seq, (t, seq)) AS seq FROM _jx
                WHERE channel IN ('chat', 'sms') AND agent IS NOT NULL GROUP BY ep, thread)
 SELECT c.ep, 'long_wait', c.t, least(1.0, c.wait_seconds / {c} / 4 + 0.25),
        CASE WHEN c.answered THEN [c.seq, a.seq] ELSE [c.seq] END,
