@@ -16,6 +16,20 @@ from .base import Engine, Params
 
 _LOCK_RE = re.compile(r"Conflicting lock is held in (?P<prog>.*?) \(PID (?P<pid>\d+)\)")
 
+# DuckDB 2.0.0 trap (docs/DECISIONS.md, D20): inside a transaction, after a table received a write of zero
+# rows (an INSERT, or a CREATE TABLE AS, that matched nothing), the next *parallel* INSERT into it leaves the
+# table's statistics empty: every query that filters or aggregates on its columns sees no rows (and
+# count(*) next to them says 0), in the transaction and after COMMIT until a checkpoint. The engine
+# watches its own statements: the first INSERT into such a table runs on one thread, after which the
+# table is healthy again. Statements sent to the connection directly are not watched.
+_TXN_BEGIN = re.compile(r"^\s*BEGIN(\s+TRANSACTION)?\s*;?\s*$", re.I)
+_TXN_END = re.compile(r"^\s*(COMMIT|ROLLBACK|END|ABORT)(\s+TRANSACTION)?\s*;?\s*$", re.I)
+_WRITE = re.compile(
+    r"^\s*(?:(?P<ins>INSERT)\s+(?:OR\s+\w+\s+)?INTO|CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?TABLE"
+    r"(?:\s+IF\s+NOT\s+EXISTS)?)\s+(?P<name>[\w.\"]+)",
+    re.I,
+)
+
 
 class DuckDBEngine(Engine):
     """One DuckDB database (a file, or ``:memory:``).
@@ -36,6 +50,8 @@ class DuckDBEngine(Engine):
     ) -> None:
         self.path = str(path)
         self.read_only = read_only
+        self._txn = False  # inside BEGIN ... COMMIT sent through this engine
+        self._empty: set[str] = set()  # tables that got a write of zero rows in this transaction
         if _con is not None:
             self._con = _con
             return
@@ -72,11 +88,38 @@ class DuckDBEngine(Engine):
         return self._con
 
     def _run(self, sql: str, params: Params) -> list[tuple[Any, ...]] | None:
-        cur = self._con.execute(sql, params) if params is not None else self._con.execute(sql)
+        write = _WRITE.match(sql) if self._txn else None
+        name = write["name"].replace('"', "").lower().rpartition(".")[2] if write else ""
+        if write and write["ins"] and name in self._empty:
+            rows = self._on_one_thread(sql, params)
+        else:
+            cur = self._con.execute(sql, params) if params is not None else self._con.execute(sql)
+            try:
+                rows = cur.fetchall()
+            except duckdb.InvalidInputException:
+                rows = None
+        if write:
+            n = rows[0][0] if rows and len(rows[0]) == 1 and isinstance(rows[0][0], int) else None
+            if n == 0:
+                self._empty.add(name)
+            elif n:
+                self._empty.discard(name)
+        elif _TXN_BEGIN.match(sql):
+            self._txn, self._empty = True, set()
+        elif _TXN_END.match(sql):
+            self._txn, self._empty = False, set()
+        return rows
+
+    def _on_one_thread(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
+        threads = int(self._con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+        if threads > 1:
+            self._con.execute("SET threads = 1")
         try:
+            cur = self._con.execute(sql, params) if params is not None else self._con.execute(sql)
             return cur.fetchall()
-        except duckdb.InvalidInputException:
-            return None
+        finally:
+            if threads > 1:
+                self._con.execute(f"SET threads = {threads}")
 
     def _arrow(self, sql: str, params: Params) -> pa.Table:
         rel = self._con.sql(sql, params=params) if params is not None else self._con.sql(sql)
