@@ -43,31 +43,53 @@ def _cap(cap: int) -> str:
     return f"CASE WHEN key < 0 THEN {min(cap, NAME_CAP)} ELSE {cap} END"
 
 
+#: Every key: (letter, SELECT rec_id, key text FROM t (one row per name token) or r (one per record)).
+_KEYS: tuple[tuple[str, str], ...] = (
+    (
+        "n",
+        "SELECT rec_id, 'n|' || tok || '|' || postcode AS k FROM t WHERE length(tok) > 1 AND postcode IS NOT NULL",
+    ),
+    (
+        "c",
+        "SELECT rec_id, 'c|' || tok || '|' || city || '|' || num FROM t WHERE length(tok) > 1 AND city IS NOT NULL",
+    ),
+    ("d", "SELECT rec_id, 'd|' || dob || '|' || left(tok, 1) FROM t WHERE dob IS NOT NULL"),
+    (
+        "a",
+        "SELECT rec_id, 'a|' || regexp_extract(civic, '^\\d+') || '|' || postcode FROM r "
+        "WHERE civic IS NOT NULL AND postcode IS NOT NULL",
+    ),
+    (
+        "s",
+        "SELECT rec_id, 's|' || dob || '|' || regexp_extract(civic, '^\\d+') FROM r "
+        "WHERE civic IS NOT NULL AND dob IS NOT NULL",
+    ),
+    (
+        "t",
+        "SELECT rec_id, 't|' || street || '|' || city FROM r WHERE street IS NOT NULL AND city IS NOT NULL",
+    ),
+    (
+        "u",
+        "SELECT rec_id, 'u|' || street || '|' || postcode FROM r WHERE street IS NOT NULL AND postcode IS NOT NULL",
+    ),
+    ("b", "SELECT rec_id, 'b|' || dob || '|' || city FROM r WHERE dob IS NOT NULL AND city IS NOT NULL"),
+    ("f", "SELECT rec_id, 'f|' || name_toks FROM r WHERE contains(name_toks, ' ')"),
+    ("e", "SELECT rec_id, 'e|' || email_local FROM r WHERE length(email_local) >= 4"),
+    ("p", "SELECT rec_id, 'p|' || right(phone, 9) FROM r WHERE length(phone) >= 9"),
+)
+
+
 def keys_select(records: str, where: str = "", kinds: str = "") -> str:
     """SELECT DISTINCT key, rec_id for the records of ``records`` (optionally filtered; ``kinds``: only
-    the keys of these letters, for training sessions)."""
+    the keys of these letters, for training sessions: the others are not computed)."""
     w = f"WHERE {where}" if where else ""
-    only = f"WHERE left(k, 1) IN ({', '.join(repr(c) for c in kinds)})" if kinds else ""
+    parts = [sql for letter, sql in _KEYS if not kinds or letter in kinds]
     return f"""WITH r AS (SELECT * FROM {records} {w}),
         t AS (SELECT rec_id, unnest(string_split(name_toks, ' ')) AS tok, postcode, city, dob,
                      coalesce(regexp_extract(civic, '^\\d+'), '') AS num
               FROM r WHERE name_toks IS NOT NULL),
-        k AS (
-            SELECT rec_id, 'n|' || tok || '|' || postcode AS k FROM t WHERE length(tok) > 1 AND postcode IS NOT NULL
-            UNION ALL SELECT rec_id, 'c|' || tok || '|' || city || '|' || num FROM t
-                WHERE length(tok) > 1 AND city IS NOT NULL
-            UNION ALL SELECT rec_id, 'd|' || dob || '|' || left(tok, 1) FROM t WHERE dob IS NOT NULL
-            UNION ALL SELECT rec_id, 'a|' || regexp_extract(civic, '^\\d+') || '|' || postcode FROM r
-                WHERE civic IS NOT NULL AND postcode IS NOT NULL
-            UNION ALL SELECT rec_id, 's|' || dob || '|' || regexp_extract(civic, '^\\d+') FROM r
-                WHERE civic IS NOT NULL AND dob IS NOT NULL
-            UNION ALL SELECT rec_id, 't|' || street || '|' || city FROM r WHERE street IS NOT NULL AND city IS NOT NULL
-            UNION ALL SELECT rec_id, 'u|' || street || '|' || postcode FROM r WHERE street IS NOT NULL AND postcode IS NOT NULL
-            UNION ALL SELECT rec_id, 'b|' || dob || '|' || city FROM r WHERE dob IS NOT NULL AND city IS NOT NULL
-            UNION ALL SELECT rec_id, 'f|' || name_toks FROM r WHERE contains(name_toks, ' ')
-            UNION ALL SELECT rec_id, 'e|' || email_local FROM r WHERE length(email_local) >= 4
-            UNION ALL SELECT rec_id, 'p|' || right(phone, 9) FROM r WHERE length(phone) >= 9)
-        SELECT DISTINCT {_k("k")} AS key, rec_id FROM k {only}"""
+        k (rec_id, k) AS ({" UNION ALL ".join(parts)})
+        SELECT DISTINCT {_k("k")} AS key, rec_id FROM k"""
 
 
 def pairs_select(blocks: str, cap: int, new_only: str | None = None, cross_src: str | None = None) -> str:

@@ -4,7 +4,7 @@ DuckDB 2.0.0 (not 1.5.6) loses the rows of a parallel INSERT of more than about 
 (~120k rows with the default row groups of 122,880) into a table, temporary or not, that already received
 an INSERT of **zero** rows in the same transaction: every later query of the transaction sees none of them
 (filters, joins, sums; only ``count(*)`` from the metadata counts them), and a table that existed before
-the transaction loses them at COMMIT. Reproduced in a few lines of SQL (docs/DECISIONS.md, D19).
+the transaction loses them at COMMIT. Reproduced in a few lines of SQL (docs/DECISIONS.md, D20: the engine now guards its own statements too).
 
 The resolver runs in one transaction and some of its inserts are often empty (reviewed links, links of
 records with several identifiers), so every insert of the fuzzy stage goes through :func:`append`: the rows

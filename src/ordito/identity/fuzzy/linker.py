@@ -111,13 +111,16 @@ def train(
     link_only: bool = False,
     max_random: int = 300_000,
     max_em_pairs: int = 1_000_000,
+    max_session_records: int = 250_000,
     cap: int = DEFAULT_CAP,
     scheme: str = "household",
     levels: str | None = None,
 ) -> TrainResult:
     """Estimate a model from the records and their candidate pairs (no labels).
 
-    ``levels``: the comparison levels of ``pairs`` if already computed (they are the costly part)."""
+    ``levels``: the comparison levels of ``pairs`` if already computed (they are the costly part).
+    ``max_session_records``: the EM sessions block a hash sample of about this many records (their pairs
+    keep their share of matches; a million records' sessions cost more than the rest of training)."""
     comps = SCHEMES[scheme]
     n_rec = int(eng.scalar(f"SELECT count(*) FROM {records}"))
     rounds = max(1, min(40, math.ceil(max_random / max(n_rec, 1))))
@@ -132,9 +135,11 @@ def train(
     cross = records if link_only else None
     sessions: dict[str, int] = {}
     address = tuple(c.name for c in comps if c.name in ("address", "street", "civic", "postcode", "city"))
+    every = math.ceil(n_rec / max_session_records)
+    sample = f"hash(rec_id) % {every} = 0" if every > 1 else ""
     for kinds, excluded0 in SESSIONS:
         excluded = address if excluded0 == ("address",) else excluded0
-        eng.execute(f"CREATE OR REPLACE TEMP TABLE _fz_sk AS {keys_select(records, kinds=kinds)}")
+        eng.execute(f"CREATE OR REPLACE TEMP TABLE _fz_sk AS {keys_select(records, sample, kinds=kinds)}")
         eng.execute(f"CREATE OR REPLACE TEMP TABLE _fz_sp AS {pairs_select('_fz_sk', cap, cross_src=cross)}")
         n_sp = int(eng.scalar("SELECT count(*) FROM _fz_sp"))
         if n_sp > max_em_pairs:
