@@ -92,27 +92,47 @@ def keys_select(records: str, where: str = "", kinds: str = "") -> str:
         SELECT DISTINCT {_k("k")} AS key, rec_id FROM k"""
 
 
-def pairs_select(blocks: str, cap: int, new_only: str | None = None, cross_src: str | None = None) -> str:
+def pairs_select(
+    blocks: str,
+    cap: int,
+    new_only: str | None = None,
+    cross_src: str | None = None,
+    nodes: str | None = None,
+) -> str:
     """SELECT DISTINCT rec_a < rec_b sharing a key held by at most ``cap`` records.
 
     ``new_only``: a table of rec_id; only pairs with at least one of them (incremental runs).
     ``cross_src``: a records table; only pairs from different ``src`` (linking two files, not deduplicating).
+    ``nodes``: a records table (rec_id, node_id); the pairs of records of different nodes, with their
+    ``node_a``, ``node_b`` (the node is joined to each key's records, not twice to every pair).
     """
+    node = ", r.node_id" if nodes else ""
+    join = f" JOIN {nodes} r ON r.rec_id = b.rec_id" if nodes else ""
     if new_only:
         keys = f"""(SELECT b.key FROM {blocks} b SEMI JOIN {new_only} n ON n.rec_id = b.rec_id)"""
         small = (
             f"""(SELECT key FROM {blocks} WHERE key IN {keys} GROUP BY key HAVING count(*) <= {_cap(cap)})"""
         )
-        cand = f"(SELECT b.key, b.rec_id FROM {blocks} b SEMI JOIN {small} s ON s.key = b.key)"
-        new_side = f"(SELECT c.key, c.rec_id FROM {cand} c SEMI JOIN {new_only} n ON n.rec_id = c.rec_id)"
-        base = f"""SELECT DISTINCT least(x.rec_id, y.rec_id) AS rec_a, greatest(x.rec_id, y.rec_id) AS rec_b
-            FROM {new_side} x JOIN {cand} y ON x.key = y.key AND x.rec_id <> y.rec_id"""
+        cand = f"(SELECT b.key, b.rec_id{node} FROM {blocks} b SEMI JOIN {small} s ON s.key = b.key{join})"
+        new_side = f"(SELECT c.* FROM {cand} c SEMI JOIN {new_only} n ON n.rec_id = c.rec_id)"
+        if nodes:
+            base = f"""SELECT DISTINCT least(x.rec_id, y.rec_id) AS rec_a, greatest(x.rec_id, y.rec_id) AS rec_b,
+                    CASE WHEN x.rec_id < y.rec_id THEN x.node_id ELSE y.node_id END AS node_a,
+                    CASE WHEN x.rec_id < y.rec_id THEN y.node_id ELSE x.node_id END AS node_b
+                FROM {new_side} x JOIN {cand} y ON x.key = y.key AND x.rec_id <> y.rec_id AND x.node_id <> y.node_id"""
+        else:
+            base = f"""SELECT DISTINCT least(x.rec_id, y.rec_id) AS rec_a, greatest(x.rec_id, y.rec_id) AS rec_b
+                FROM {new_side} x JOIN {cand} y ON x.key = y.key AND x.rec_id <> y.rec_id"""
     else:
         small = f"(SELECT key FROM {blocks} GROUP BY key HAVING count(*) BETWEEN 2 AND {_cap(cap)})"
-        cand = f"(SELECT b.key, b.rec_id FROM {blocks} b SEMI JOIN {small} s ON s.key = b.key)"
-        base = f"""SELECT DISTINCT x.rec_id AS rec_a, y.rec_id AS rec_b
-            FROM {cand} x JOIN {cand} y ON x.key = y.key AND x.rec_id < y.rec_id"""
+        cand = f"(SELECT b.key, b.rec_id{node} FROM {blocks} b SEMI JOIN {small} s ON s.key = b.key{join})"
+        if nodes:
+            base = f"""SELECT DISTINCT x.rec_id AS rec_a, y.rec_id AS rec_b, x.node_id AS node_a, y.node_id AS node_b
+                FROM {cand} x JOIN {cand} y ON x.key = y.key AND x.rec_id < y.rec_id AND x.node_id <> y.node_id"""
+        else:
+            base = f"""SELECT DISTINCT x.rec_id AS rec_a, y.rec_id AS rec_b
+                FROM {cand} x JOIN {cand} y ON x.key = y.key AND x.rec_id < y.rec_id"""
     if cross_src:
-        return f"""SELECT q.rec_a, q.rec_b FROM ({base}) q JOIN {cross_src} a ON a.rec_id = q.rec_a
+        return f"""SELECT q.* FROM ({base}) q JOIN {cross_src} a ON a.rec_id = q.rec_a
             JOIN {cross_src} b ON b.rec_id = q.rec_b WHERE a.src <> b.src"""
     return base

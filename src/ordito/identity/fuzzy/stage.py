@@ -238,14 +238,8 @@ class FuzzyStage:
         e = self.eng
         cap = int(cfg["blocking_cap"])
         bulk.append(e, "fuzzy_blocks", keys_select("_fz_new"))
-        if full:
-            pairs = pairs_select("fuzzy_blocks", cap)
-        else:
-            pairs = pairs_select("fuzzy_blocks", cap, new_only="_fz_new")
-        e.execute(f"""CREATE OR REPLACE TEMP TABLE _fz_cand AS
-            SELECT p.rec_a, p.rec_b, a.node_id AS node_a, b.node_id AS node_b FROM ({pairs}) p
-            JOIN fuzzy_records a ON a.rec_id = p.rec_a JOIN fuzzy_records b ON b.rec_id = p.rec_b
-            WHERE a.node_id <> b.node_id""")
+        pairs = pairs_select("fuzzy_blocks", cap, new_only=None if full else "_fz_new", nodes="fuzzy_records")
+        e.execute(f"CREATE OR REPLACE TEMP TABLE _fz_cand AS {pairs}")
         res.pairs = int(e.scalar("SELECT count(*) FROM _fz_cand"))
         model = current_model(e)
         scheme = model.scheme if model else "household"
