@@ -1,6 +1,6 @@
 """From threaded events to contacts, handled records and episode rows (engine SQL, DuckDB dialect).
 
-Input: ``_jev`` (event features), ``_jee`` (seq -> episode number, unit role), ``_jep`` (episode ids).
+Input: ``_jevw`` and ``_jevo`` (event features, :mod:`.features`), ``_jee`` (seq -> episode number, unit role), ``_jep`` (episode ids).
 Output temporary tables:
 
 ``_jx``   every event of the episodes, with the features the detectors read
@@ -20,20 +20,21 @@ def _in(values: tuple[str, ...] | list[str]) -> str:
     return "(" + ", ".join(lit(v) for v in values) + ")"
 
 
-def attach_sql() -> str:
+def attach_sql(n_threaded: int) -> str:
     """Events of nobody (brand replies on social media, a ticket update with only a shared phone) that
-    belong to a thread of an episode join that episode."""
-    return """
+    belong to a thread of an episode join that episode (one-unit episodes, ``ep`` from ``n_threaded`` on, are
+    web sessions and relationship surveys: never such a thread)."""
+    return f"""
 INSERT INTO _jee
 SELECT ev.seq, m.ep, 'attached' AS role, m.episode_id, m.customer_key
 FROM events ev
 JOIN (SELECT source, thread, min(ep) AS ep, arg_min(episode_id, ep) AS episode_id,
              arg_min(customer_key, ep) AS customer_key FROM _jevo JOIN _jee USING (seq)
-      WHERE thread IS NOT NULL AND source NOT IN ('shop', 'pos', 'surveys')
+      WHERE ep < {n_threaded} AND thread IS NOT NULL AND source NOT IN ('shop', 'pos', 'surveys')
       GROUP BY source, thread) m
   ON m.source = ev.source AND m.thread = ev.thread_id
 WHERE NOT EXISTS (SELECT 1 FROM event_customer c WHERE c.seq = ev.seq AND c.customer_key IS NOT NULL)
-  AND ev.seq NOT IN (SELECT seq FROM _jee)
+  AND ev.seq NOT IN (SELECT seq FROM _jee WHERE ep < {n_threaded})
 """
 
 
@@ -49,10 +50,18 @@ CREATE OR REPLACE TEMP TABLE _jx AS
 SELECT seq, ep, urole, ukey, t, source, channel, type, {dept} AS dept, agent, queue, thread, direction, text,
        value, talk_s, hold_s, origin, signup_form, page_kind
 FROM (
+    -- episodes of one browsing session (or one newsletter visit) need none of this (ep >= n_threaded)
+    SELECT j.seq, j.ep, j.role AS urole, w.ukey, w.t, w.source, w.channel, w.type, NULL::VARCHAR AS dept,
+           NULL::VARCHAR AS agent, NULL::VARCHAR AS queue, w.thread, 'inbound' AS direction, NULL::VARCHAR AS text,
+           NULL::DOUBLE AS value, NULL::DOUBLE AS talk_s, NULL::DOUBLE AS hold_s, NULL::VARCHAR AS origin,
+           coalesce(g.signup_form, false) AS signup_form, g.page_kind
+    FROM _jee j JOIN _jevw w USING (seq) LEFT JOIN _jpw g USING (pid)
+    WHERE j.ep < {n_threaded}
+    UNION ALL
     SELECT j.seq, j.ep, j.role AS urole, e.ukey, e.t, e.source, e.channel, e.type, e.dept, e.agent, e.queue, e.thread,
-           e.direction, e.text, e.value, e.talk_s, e.hold_s, e.origin, e.signup_form, e.page_kind
-    FROM _jee j JOIN _jev e USING (seq)
-    WHERE j.ep < {n_threaded}  -- episodes of one browsing session (or one newsletter visit) need none of this
+           e.direction, e.text, e.value, e.talk_s, e.hold_s, e.origin, e.signup_form, NULL
+    FROM _jee j JOIN _jevo e USING (seq)
+    WHERE j.ep < {n_threaded}
     UNION ALL
     SELECT j.seq, j.ep, 'attached', NULL, ev.occurred_at, ev.source, ev.channel, ev.type, ev.department, ev.agent_id,
            ev.queue, ev.thread_id, ev.direction, ev.text, ev.value, NULL, NULL, NULL, false, NULL
@@ -253,7 +262,7 @@ FROM _jtriv t JOIN _junit u USING (ukey) JOIN _jep p ON p.ep = t.ep
 
 
 def build(engine: Engine, params: Params, n_threaded: int) -> None:
-    engine.execute(attach_sql())
+    engine.execute(attach_sql(n_threaded))
     engine.execute(events_sql(params, n_threaded))
     engine.execute(contacts_sql(params))
     engine.execute(handled_sql())

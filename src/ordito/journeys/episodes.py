@@ -30,7 +30,7 @@ from .thread import LIST_COLUMNS, UNIT_COLUMNS, Episode, Threader, units_from_co
 def thread_scope(
     engine: Engine, params: Params, progress: Callable[[str, float], None] | None = None, full: bool = False
 ) -> int:
-    """Build ``_jee(seq, ep, role, episode_id, customer_key)`` (the events of threaded episodes),
+    """Build ``_jee(seq, ep, role, episode_id, customer_key)`` (every event's episode),
     ``_jtriv`` (units that are an episode of their own) and ``_jep`` (one row per episode) for ``_jscope``.
 
     Units whose role makes them an episode of their own (a browsing session, a newsletter visit, a
@@ -86,10 +86,12 @@ def thread_scope(
                intent_source, ep FROM _jep_threaded
         UNION ALL
         SELECT episode_id, ck, first_seq, {kind}, {kind}, {how}, ep FROM _jtriv""")
-    # the events of threaded episodes (those of one-unit episodes are written straight from _jtriv)
-    engine.execute(f"""CREATE OR REPLACE TEMP TABLE _jee AS
+    # every event's episode, in one pass over the events (threaded units and one-unit episodes)
+    engine.execute("""CREATE OR REPLACE TEMP TABLE _jee AS
         SELECT k.seq, m.ep, m.role, p.episode_id, p.customer_key
-        FROM _jukey k JOIN _junit_map m USING (ukey) JOIN _jep p ON p.ep = m.ep AND p.ep < {n_threaded}""")
+        FROM _jukey k
+        JOIN (SELECT ukey, ep, role FROM _junit_map UNION ALL SELECT ukey, ep, role FROM _jtriv) m USING (ukey)
+        JOIN _jep p ON p.ep = m.ep""")
     engine.unregister("_junit_map")
     engine.unregister("_jep_threaded")
     return n_threaded

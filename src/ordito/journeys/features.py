@@ -358,7 +358,7 @@ SELECT e.ukey, any_value(e.ck) AS ck, min(e.seq) AS first_seq, any_value(e.sourc
        NULL AS service_pages,
        false, false, false, bool_or(e.type IN ('form_error', 'login_failed', 'contact_page')),
        bool_or(e.type = 'form_submitted' AND NOT e.signup_form), bool_or(e.type = 'form_submitted' AND e.signup_form),
-       false, string_agg(DISTINCT e.type, ',' ORDER BY e.type) AS types,
+       false, array_to_string(list_sort(list_distinct(list(e.type))), ',') AS types,
        any_value(e.survey) AS survey,
        any_value(CASE WHEN e.source = 'surveys' THEN e.thread END) AS context_ref,
        bool_or(e.type = 'chat_ended' AND e.direction = 'internal') AS chat_transferred,

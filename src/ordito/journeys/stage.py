@@ -308,10 +308,7 @@ def _write(engine: Engine, full: bool, outcome: str) -> None:
                departments, intent_source, first_contact_at, resolved_at, n_assisted, n_self_service,
                n_transfers, 0, NULL, first_seq
         FROM _jrow""")
-    engine.execute("""INSERT INTO episode_events
-        SELECT episode_id, seq, customer_key, role FROM _jee
-        UNION ALL
-        SELECT t.episode_id, k.seq, t.ck, t.role FROM _jukey k JOIN _jtriv t USING (ukey)""")
+    engine.execute("INSERT INTO episode_events SELECT episode_id, seq, customer_key, role FROM _jee")
     engine.execute("""INSERT INTO episode_contacts
         SELECT c.seq, p.episode_id, p.customer_key, c.t, c.channel, c.dept, c.assisted, c.answered,
                c.wait_seconds, c.handle_seconds, c.transferred, c.n_contact, c.repeat_within_window, c.thread
