@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ordito.voc import emotion, langid, lexicon, metrics, topics
+from ordito.voc import embed, emotion, langid, lexicon, metrics, topics
 from ordito.voc.features import Vectoriser, analyse, normalise
 from ordito.voc.linear import Softmax
 from ordito.voc.sentiment import SentimentModel
@@ -23,6 +23,13 @@ def test_normalise_placeholders() -> None:
     )
     assert "_order" in t and "_user" in t and "_email" in t and "_url" in t
     assert "bellissimoo " in t + " " and "0" in t and "42" not in t
+
+
+def test_embedding_input_keeps_the_words_only() -> None:
+    assert embed.prepare("RT @user: Non legalizzano la #cannabis http") == "Non legalizzano la cannabis"
+    assert embed.prepare("@AmazonHelp  pacco   perso https://t.co/x www.x.it grazie") == "pacco perso grazie"
+    assert embed.prepare("") == " " and embed.prepare("@user http") == " "
+    assert len(embed.prepare("parola " * 500)) == embed.MAX_CHARS
 
 
 def test_vectoriser_is_deterministic_and_unit_length() -> None:

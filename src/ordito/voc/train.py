@@ -35,7 +35,7 @@ from .features import Vectoriser
 from .linear import Softmax
 from .sentiment import PACK_FILE, SentimentModel, model_dir
 
-VERSION = 1
+VERSION = 2  # 2: the embedding reads embed.prepare(text) (docs/VOC.md)
 C_FAST = (0.5, 1.0, 2.0, 4.0, 8.0)
 C_E5 = (0.3, 1.0, 3.0)
 BLEND = tuple(round(x * 0.1, 1) for x in range(11))
@@ -93,7 +93,9 @@ def _balanced(y: np.ndarray) -> np.ndarray:
 
 
 def embed_cached(texts: Sequence[str], cache: Path, progress: Progress | None = None) -> np.ndarray:
-    key = hashlib.sha256((embed.MODEL_NAME + "\x1e" + "\x1f".join(texts)).encode()).hexdigest()[:32]
+    key = hashlib.sha256(
+        (embed.MODEL_NAME + "\x1e" + embed.INPUT + "\x1e" + "\x1f".join(texts)).encode()
+    ).hexdigest()[:32]
     f = cache / f"{key}.npy"
     if f.exists():
         arr: np.ndarray = np.load(f)
@@ -308,6 +310,7 @@ def train(
         "chosen": chosen,
         "dev": dev_scores,
         "embedding": embed.MODEL_NAME if use_e5 else None,
+        "embedding_input": embed.INPUT if use_e5 else None,
     }
     model = SentimentModel(heads, e5_head, chosen["blend"] if use_e5 else {}, meta)
     # measure on test, once
