@@ -120,7 +120,12 @@ def main() -> None:
             "Stage timings from scratch (s): "
             + ", ".join(f"{k} {v}" for k, v in full.get("timings", {}).items()),
             "",
+            "Stage timings incrementally (s): "
+            + ", ".join(f"{k} {v}" for k, v in inc.get("timings", {}).items()),
+            "",
         ]
+        if fz.get("notes"):
+            lines += [f"Notes: {fz['notes']}", ""]
     api = _load("api_load")
     if api:
         b, tr = api["batch"], api["track"]
