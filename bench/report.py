@@ -256,8 +256,17 @@ def main() -> None:
             f"{_verdict(fast['texts_per_second'] >= voc['target_texts_per_second'])} |",
             f"| accurate tier (the one that meets the accuracy targets) | {acc['texts_per_second']} | ≥ "
             f"{voc['target_texts_per_second']}: {_verdict(acc['texts_per_second'] >= voc['target_texts_per_second'])} |",
+        ]
+        ec = r.get("e5_cost")
+        if ec:
+            lines.append(
+                f"| ceiling of one multilingual-e5-small pass per text ({ec['gmac_per_text']} GMAC) at numpy's "
+                f"float32 rate on these cores ({ec['numpy_fp32_matmul_gflops']} GFLOP/s) | "
+                f"{ec['ceiling_texts_per_second_at_numpy_rate']} | 500 texts/s needs {ec['gflops_needed_for_target']} GFLOP/s |"
+            )
+        lines += [
             "",
-            "Accuracy per tier and language: docs/VOC.md.",
+            "Accuracy per tier and language, and why no tier meets both targets: docs/VOC.md.",
             "",
         ]
     notes = ROOT / "bench" / "NOTES.md"
