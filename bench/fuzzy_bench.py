@@ -221,6 +221,7 @@ def main() -> None:
         )
         # a record without a customer (its only identifier is shared) is a cluster of its own: grouped by
         # a NULL key, they made one huge false cluster (the 0.005 precision of an earlier run)
+        persons = int(ws.sql("SELECT count(DISTINCT person_id) FROM _t")[0][0])
         tp, pred, true, no_customer = ws.sql("""WITH s AS (
                 SELECT t.person_id, coalesce(c.customer_key, 'none:' || e.seq) AS customer_key,
                        c.customer_key IS NULL AS none FROM _t t
@@ -237,7 +238,8 @@ def main() -> None:
         "data": {
             "records": args.records,
             "new_records": args.new,
-            "persons": int(args.records / 2.5) + args.new // 2,
+            "persons": int(args.records / 2.5) + args.new // 2,  # the pools records are drawn from
+            "persons_with_records": persons,
             "built_seconds": round(built, 1),
             "ingest_seconds": round(ingest_s, 1),
         },
