@@ -6,7 +6,8 @@ Builds (once) a workspace of the generated demo company of --customers customers
 12.5M events) outside the repository, ingested and resolved, then, each in a fresh process:
 
 - ``analyze(full=True)``: every customer's episodes, contacts and friction from scratch (wall time, CPU time
-  of the process and its engine threads, peak memory, the time of each phase);
+  of the process and its engine threads, CPU time of the two threading processes, peak memory, and for each
+  phase the wall and CPU seconds at which it started: features, threading, threading done, friction, as of);
 - the KPIs per overall, channel, department and intent (``Workspace.kpis``);
 - ``analyze()`` again with nothing new (the cost of an incremental run's checks).
 
@@ -39,7 +40,9 @@ out = {}
 if mode == "full":
     c0 = time.process_time()
     r = ws.analyze(full=True, progress=progress)
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = {"seconds": round(time.perf_counter() - t0, 2), "cpu_seconds": round(time.process_time() - c0, 2),
+           "threading_workers_cpu_seconds": round(ch.ru_utime + ch.ru_stime, 2),
            "result": r.as_dict(), "phases": phases}
 elif mode == "kpis":
     for by in ("overall", "channel", "department", "intent"):
@@ -105,6 +108,7 @@ def main() -> None:
         {
             "command": "python -m bench.journeys_bench " + " ".join(sys.argv[1:]),
             "load_average_at_start": load_start,
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
             "workspace": str(ws_path),
             "workspace_events": events,
             "customers": customers,

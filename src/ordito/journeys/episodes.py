@@ -184,10 +184,12 @@ def _thread_all(tbl: pa.Table, params: Params, cands: dict[str, list[str]]) -> t
         cut += 1
     slices = [tbl.slice(0, cut), tbl.slice(cut, n - cut)] if n >= PARALLEL_MIN_UNITS else [tbl.slice(0, n)]
     if len(slices) > 1:
-        # spawned, not forked: the parent has engine threads, and a fork copies their locks
+        # the second half in another process, spawned, not forked (the parent has engine threads, and a fork
+        # copies their locks), while this one threads the first half
         ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(len(slices)) as pool:
-            parts = pool.starmap(_thread_slice, [(_to_ipc(sl), params, candidates) for sl in slices])
+        with ctx.Pool(1) as pool:
+            other = pool.apply_async(_thread_slice, (_to_ipc(slices[1]), params, candidates))
+            parts = [_thread_slice(slices[0], params, candidates), other.get()]
     else:
         parts = [_thread_slice(slices[0], params, candidates)]
     threader = Threader(params)
