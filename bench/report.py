@@ -145,6 +145,44 @@ def main() -> None:
         ]
         if api.get("notes"):
             lines += [f"Notes: {api['notes']}", ""]
+    jr = _load("journeys")  # episodes, friction and KPIs (bench/journeys_bench.py)
+    if jr:
+        full = jr["analyze_full"]
+        # progress marks: features done, threading starts, threading done, friction starts, as of starts
+        at = [0.0] + [m[1] for m in full.get("phases", [])] + [full["seconds"]]
+        steps = (
+            "features",
+            "units to Python",
+            "threading",
+            "contacts and episode rows",
+            "friction and writing",
+        )
+        spans = ", ".join(f"{name} {at[i + 1] - at[i]:.1f}" for i, name in enumerate(steps + ("as of",)))
+        lines += [
+            "## Journeys: episodes, friction and KPIs (`ordito analyze --full`)",
+            "",
+            f"Command: `{jr['command']}`  ",
+            f"Machine: {_machine(jr['machine'])}; load at start {jr.get('load_average_at_start')}, "
+            f"at end {jr.get('load_average_at_end')}  ",
+            f"Workspace: {jr['workspace_events']:,} events, {jr['customers']:,} customers, "
+            f"{jr['episodes']:,} episodes, {sum(jr['frictions_by_kind'].values()):,} frictions",
+            "",
+            "| measure | result | target |",
+            "|---|---|---|",
+            f"| episodes + friction + KPIs from scratch | {jr['episodes_plus_friction_plus_kpis_seconds']} s "
+            f"(analyze {full['seconds']} s, peak {full['peak_rss_gb']} GB) | ≤ 60 s: "
+            f"{_verdict(jr['episodes_plus_friction_plus_kpis_seconds'] <= 60)} |",
+            f"| CPU of analyze (engine threads + the two threading processes) | {full['cpu_seconds']} + "
+            f"{full.get('threading_workers_cpu_seconds', '?')} s | |",
+            f"| KPIs by overall, channel, department, intent | {jr['kpis']['seconds']} s | |",
+            f"| analyze with nothing new | {jr['analyze_nothing_new']['seconds']} s | |",
+            "",
+            f"Phases of analyze (s, wall): {spans}",
+            "",
+        ]
+        if jr.get("before"):
+            lines += [f"Before: {jr['before']}", ""]
+        lines += [f"Notes: {jr['note']}", ""]
     dfg = _load("dfg")
     if dfg:
         d, v = dfg["results"]["dfg"], dfg["results"].get("variants")
