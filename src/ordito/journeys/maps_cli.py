@@ -242,3 +242,47 @@ def export_(
         cli.console.print(
             f"wrote {res.path}: {res.cases:,} cases, {res.events:,} events{objects} in {res.seconds:.1f} s"
         )
+
+
+@app.command("frictions")
+def frictions_(
+    case: Case = "thread",
+    activity: Activity = "type",
+    source: Sources = None,
+    resource: Annotated[
+        str, typer.Option("--resource", help="Ping-pong between: department or agent.")
+    ] = "department",
+    wait_quantile: Annotated[
+        float, typer.Option(help="A wait is long above this quantile of the same step's waits.")
+    ] = 0.95,
+    min_wait_hours: Annotated[float, typer.Option(help="... and above this many hours.")] = 24.0,
+    top: Annotated[int, typer.Option(help="Rows to show per kind.")] = 5,
+    as_json: AsJson = False,
+) -> None:
+    """Friction in a process log (back-office work): rework, ping-pong between resources, long waits
+    between steps (docs/JOURNEYS.md, "Friction in process logs")."""
+    from .process import PROCESS_KINDS, ProcessParams, process_frictions
+
+    cli = _cli()
+    with cli._errors():
+        ws = cli._open(read_only=True)
+        try:
+            params = ProcessParams(resource, wait_quantile, min_wait_hours)
+            rows = process_frictions(ws.engine, case, activity, source, params).to_pylist()
+        finally:
+            ws.close()
+        if as_json:
+            cli.console.print_json(json.dumps(rows, default=str))
+            return
+        cases = {r["case_id"] for r in rows}
+        cli.console.print(f"{len(rows):,} frictions in {len(cases):,} cases")
+        for kind in PROCESS_KINDS:
+            of_kind = [r for r in rows if r["kind"] == kind]
+            table = Table(title=f"{kind}: {len(of_kind):,} in {len({r['case_id'] for r in of_kind}):,} cases")
+            for c in ("case", "when", "detail", "evidence (seq)"):
+                table.add_column(c)
+            for r in of_kind[:top]:
+                table.add_row(
+                    r["case_id"], str(r["occurred_at"]), r["detail"], ",".join(map(str, r["evidence"]))
+                )
+            cli.console.print(table)
