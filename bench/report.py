@@ -172,7 +172,8 @@ def main() -> None:
             f"| episodes + friction + KPIs from scratch | {jr['episodes_plus_friction_plus_kpis_seconds']} s "
             f"(analyze {full['seconds']} s, peak {full['peak_rss_gb']} GB) | ≤ 60 s: "
             f"{_verdict(jr['episodes_plus_friction_plus_kpis_seconds'] <= 60)} |",
-            f"| CPU of analyze (engine threads + the two threading processes) | {full['cpu_seconds']} + "
+            f"| CPU of analyze (this process and its engine threads + the spawned threading process) | "
+            f"{full['cpu_seconds']} + "
             f"{full.get('threading_workers_cpu_seconds', '?')} s | |",
             f"| KPIs by overall, channel, department, intent | {jr['kpis']['seconds']} s | |",
             f"| analyze with nothing new | {jr['analyze_nothing_new']['seconds']} s | |",
