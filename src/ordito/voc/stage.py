@@ -9,7 +9,7 @@ Which sentiment tier answers is a setting (``ORDITO_VOC_TIER`` or the ``tier`` a
 * ``auto``: the accurate tier for what customers write (``direction = 'inbound'``), the fast tier for the
   brand's own texts (agents, bots, systems), which are many and rarely emotional (about 100 texts/s
   overall on the demo company, docs/VOC.md);
-* ``accurate``: the embedding blend for everything (20-40 texts/s).
+* ``accurate``: the embedding blend for everything (about 50 tweets/s on two quiet cores).
 
 The fast tier does not reach the accuracy of the accurate one (docs/VOC.md has both, per language): use
 ``auto`` when the volume allows.
