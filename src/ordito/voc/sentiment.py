@@ -4,7 +4,8 @@
   a second on one core).
 * **accurate**: the fast head's probabilities blended with a softmax regression over multilingual-e5-small
   embeddings (one head trained on every language at once, so a language without labelled data still gets
-  a cross-lingual estimate). About 50 tweets a second on two quiet cores (15 under load; docs/VOC.md): worth it for what customers write.
+  a cross-lingual estimate). About 50 tweets a second on two quiet cores (15 under load; docs/VOC.md):
+  worth it for what customers write.
 
 A *pack* (one ``.npz`` file) holds the heads of every language it was trained on, the blend weights
 chosen on the dev splits, and the figures measured on the test splits. Packs are trained from the labelled

@@ -7,7 +7,7 @@ Which sentiment tier answers is a setting (``ORDITO_VOC_TIER`` or the ``tier`` a
 * ``fast`` (default): the n-gram tier for everything (thousands of texts a second: what a stage that must
   keep up with every message of a brand can afford on two cores);
 * ``auto``: the accurate tier for what customers write (``direction = 'inbound'``), the fast tier for the
-  brand's own texts (agents, bots, systems), which are many and rarely emotional (about 100 texts/s
+  brand's own texts (agents, bots, systems), which are many and rarely emotional (70-220 texts/s
   overall on the demo company, docs/VOC.md);
 * ``accurate``: the embedding blend for everything (about 50 tweets/s on two quiet cores).
 
