@@ -17,6 +17,11 @@ log = logging.getLogger("ordito.sql")
 Params = Sequence[Any] | dict[str, Any] | None
 
 
+def store_error(exc: Exception, sql: str) -> StoreError:
+    """The error a failed statement raises: the engine's message and the statement."""
+    return StoreError(f"{type(exc).__name__}: {exc}\n--- statement ---\n{sql.strip()}", sql=sql)
+
+
 class Engine(ABC):
     """Handles all interaction with a database engine.
 
@@ -51,9 +56,7 @@ class Engine(ABC):
         except OrditoError:
             raise
         except Exception as exc:
-            raise StoreError(
-                f"{type(exc).__name__}: {exc}\n--- statement ---\n{sql.strip()}", sql=sql
-            ) from exc
+            raise store_error(exc, sql) from exc
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%.1f ms\n%s", (time.perf_counter() - t0) * 1000, sql.strip())
         return rows or []
@@ -65,9 +68,7 @@ class Engine(ABC):
         except OrditoError:
             raise
         except Exception as exc:
-            raise StoreError(
-                f"{type(exc).__name__}: {exc}\n--- statement ---\n{sql.strip()}", sql=sql
-            ) from exc
+            raise store_error(exc, sql) from exc
 
     def one(self, sql: str, params: Params = None) -> tuple[Any, ...] | None:
         rows = self.execute(sql, params)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +13,8 @@ import duckdb
 import pyarrow as pa
 
 from .. import settings
-from ..errors import StoreError, WorkspaceLockedError
-from .base import Engine, Params
+from ..errors import WorkspaceLockedError
+from .base import Engine, Params, store_error
 
 _LOCK_RE = re.compile(r"Conflicting lock is held in (?P<prog>.*?) \(PID (?P<pid>\d+)\)")
 
@@ -87,13 +89,14 @@ class DuckDBEngine(Engine):
     def connection(self) -> duckdb.DuckDBPyConnection:
         return self._con
 
+    def _cursor(self, sql: str, params: Params) -> duckdb.DuckDBPyConnection:
+        return self._con.execute(sql, params) if params is not None else self._con.execute(sql)
+
     def _run(self, sql: str, params: Params) -> list[tuple[Any, ...]] | None:
         write = _WRITE.match(sql) if self._txn else None
         name = write["name"].replace('"', "").lower().rpartition(".")[2] if write else ""
-        if write and write["ins"] and name in self._empty:
-            rows = self._on_one_thread(sql, params)
-        else:
-            cur = self._con.execute(sql, params) if params is not None else self._con.execute(sql)
+        with self.one_thread() if write and write["ins"] and name in self._empty else nullcontext():
+            cur = self._cursor(sql, params)
             try:
                 rows = cur.fetchall()
             except duckdb.InvalidInputException:
@@ -110,13 +113,14 @@ class DuckDBEngine(Engine):
             self._txn, self._empty = False, set()
         return rows
 
-    def _on_one_thread(self, sql: str, params: Params) -> list[tuple[Any, ...]]:
+    @contextmanager
+    def one_thread(self) -> Iterator[None]:
+        """Run the block's statements on one engine thread (the setting is the database's), then restore."""
         threads = int(self._con.execute("SELECT current_setting('threads')").fetchall()[0][0])
         if threads > 1:
             self._con.execute("SET threads = 1")
         try:
-            cur = self._con.execute(sql, params) if params is not None else self._con.execute(sql)
-            return cur.fetchall()
+            yield
         finally:
             if threads > 1:
                 self._con.execute(f"SET threads = {threads}")
@@ -130,13 +134,11 @@ class DuckDBEngine(Engine):
     def dicts(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
         """Rows as dicts, fetched as Python tuples: for a few rows, faster than ``records`` (no Arrow)."""
         try:
-            cur = self._con.execute(sql, params) if params is not None else self._con.execute(sql)
+            cur = self._cursor(sql, params)
             names = [d[0] for d in cur.description or []]
             return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
         except Exception as exc:
-            raise StoreError(
-                f"{type(exc).__name__}: {exc}\n--- statement ---\n{sql.strip()}", sql=sql
-            ) from exc
+            raise store_error(exc, sql) from exc
 
     def register(self, name: str, table: pa.Table) -> None:
         self._con.register(name, table)

@@ -34,12 +34,6 @@ def copy(e: DuckDBEngine, table: str, source: str, columns: str = "*") -> int:
     n = int(e.scalar(f"SELECT count(*) FROM {source}") or 0)
     if not n:
         return 0
-    threads = int(e.scalar("SELECT current_setting('threads')") or 1)
-    if threads > 1:
-        e.execute("SET threads = 1")
-    try:
+    with e.one_thread():
         e.execute(f"INSERT INTO {table} SELECT {columns} FROM {source}")
-    finally:
-        if threads > 1:
-            e.execute(f"SET threads = {threads}")
     return n
