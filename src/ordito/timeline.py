@@ -14,6 +14,7 @@ from .errors import NotFoundError, RequestError
 from .identity import normalize as nz
 from .model import Channel
 from .store.duckdb import DuckDBEngine
+from .store.sqlutil import ints
 
 _PHONEISH = re.compile(r"^[\s+()\-./0-9]{6,}$")
 
@@ -233,7 +234,7 @@ def timeline(
     page = page[:limit]
     rows: list[dict[str, Any]] = []
     if page:
-        seqs = ", ".join(str(int(r[0])) for r in page)
+        seqs = ints(r[0] for r in page)
         got = eng.records(
             f"""SELECT e.seq, e.event_id::VARCHAR AS event_id, e.occurred_at, e.source, e.source_key, e.channel,
                        e.type, e.department, e.agent_id, e.queue, e.thread_id, e.direction, e.text, e.language,

@@ -23,8 +23,10 @@ import orjson
 
 from ..errors import NotFoundError
 from ..store.duckdb import DuckDBEngine
+from ..store.sqlutil import ints
 from ..timeline import current_key
 from . import extract as ex
+from .customer import customer_identifiers
 
 WINDOW_DAYS = 60.0
 MAX_EVENTS = 600  # the most recent events of the scope that are read
@@ -281,7 +283,7 @@ def load_scope(
             keep = {
                 int(s)
                 for s, t, src in eng.execute(
-                    f"SELECT seq, type, source FROM events WHERE seq IN ({_ints(digital)})"
+                    f"SELECT seq, type, source FROM events WHERE seq IN ({ints(digital)})"
                 )
                 if t in SELF_SERVICE or src == "shop" or t in ("order_placed", "survey_response")
             }
@@ -293,17 +295,13 @@ def load_scope(
     rows = eng.dicts(
         f"""SELECT seq, event_id::VARCHAR AS event_id, occurred_at, source, source_key, channel, type, department,
                    agent_id, thread_id, direction, text, language, value, currency, properties::VARCHAR AS properties
-            FROM events WHERE seq IN ({_ints(wanted)})"""
+            FROM events WHERE seq IN ({ints(wanted)})"""
     )
     rows.sort(key=lambda r: (r["occurred_at"], r["seq"]))
     return scope, episode, rows
 
 
 # --- building ----------------------------------------------------------------------------------------
-
-
-def _ints(values: list[int]) -> str:
-    return ", ".join(str(int(v)) for v in values)
 
 
 def _day(ts: dt.datetime | None) -> str:
@@ -345,7 +343,7 @@ def _voc(eng: DuckDBEngine, seqs: list[int], lab: dict[str, str]) -> list[Line]:
         return []
     who = "AND v.author = 'customer'" if "author" in cols else ""  # how the customer feels, not the agent
     rows = eng.execute(
-        f"SELECT v.seq, v.{score} FROM voc v WHERE v.seq IN ({_ints(seqs)}) {who} ORDER BY v.seq"
+        f"SELECT v.seq, v.{score} FROM voc v WHERE v.seq IN ({ints(seqs)}) {who} ORDER BY v.seq"
     )
     pts = [(int(s), float(v)) for s, v in rows if isinstance(v, int | float)]
     if not pts:
@@ -358,21 +356,11 @@ def _voc(eng: DuckDBEngine, seqs: list[int], lab: dict[str, str]) -> list[Line]:
 
 def _country_language(eng: DuckDBEngine, key: str, identifiers: list[tuple[Any, ...]] | None = None) -> str:
     """Nothing written: the language of the country of the customer's phone numbers (+39 Italian).
-    ``identifiers``: the customer's (kind, value, ...) when the caller has read them."""
-    if identifiers is not None:
-        numbers = [str(r[1]) for r in identifiers if r[0] == "phone"]
-        it = sum(1 for v in numbers if v.startswith("+39"))
-        return "it" if it and it * 2 >= len(numbers) else "en"
-    ids = ", ".join(
-        str(int(r[0]))
-        for r in eng.execute("SELECT identifier_id FROM identity_map WHERE customer_key = ?", [key])
-    )
-    if not ids:
-        return "en"
-    # two point look-ups (a join would scan every identifier)
-    phones = eng.execute(f"SELECT value FROM identifiers WHERE identifier_id IN ({ids}) AND kind = 'phone'")
-    it = sum(1 for (v,) in phones if str(v).startswith("+39"))
-    return "it" if it and it * 2 >= len(phones) else "en"
+    ``identifiers``: the customer's ``customer_identifiers`` rows, when the caller has read them."""
+    found = customer_identifiers(eng, key) if identifiers is None else identifiers
+    numbers = [str(r[1]) for r in found if r[0] == "phone"]
+    it = sum(1 for v in numbers if v.startswith("+39"))
+    return "it" if it and it * 2 >= len(numbers) else "en"
 
 
 def build(

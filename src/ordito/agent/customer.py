@@ -10,6 +10,7 @@ from typing import Any
 
 from ..errors import NotFoundError
 from ..store.duckdb import DuckDBEngine
+from ..store.sqlutil import ints
 from ..timeline import current_key
 from .auth import Principal
 from .mask import mask_value
@@ -93,7 +94,7 @@ def header(
     shared_out: list[dict[str, Any]] = []
     if seqs and value:
         spend = eng.execute(
-            f"SELECT type, value, currency, occurred_at, seq FROM events WHERE seq IN ({_ints(seqs)}) "
+            f"SELECT type, value, currency, occurred_at, seq FROM events WHERE seq IN ({ints(seqs)}) "
             "AND (type IN ('order_placed', 'store_purchase', 'refund_issued', 'store_return') "
             f"OR type IN ({', '.join(repr(t) for t in CONSENT_TYPES)}))"
         )
@@ -142,7 +143,7 @@ def _shared(
 
     raws = eng.execute(
         "SELECT DISTINCT i.kind, i.namespace, i.raw, i.region FROM "
-        f"(SELECT unnest(identifiers) AS i FROM events WHERE seq IN ({_ints(seqs[-500:])}))"
+        f"(SELECT unnest(identifiers) AS i FROM events WHERE seq IN ({ints(seqs[-500:])}))"
     )
     values = set()
     for kind, ns, raw, region in raws:
@@ -162,10 +163,6 @@ def _shared(
         shown, masked = show(kind, value, principal, contact)
         out.append({"kind": kind, "value": shown, "masked": masked, "status": status, "reason": reason})
     return out
-
-
-def _ints(values: list[int]) -> str:
-    return ", ".join(str(int(v)) for v in values)
 
 
 def _customer_row(eng: DuckDBEngine, key: str) -> dict[str, Any]:
@@ -191,7 +188,7 @@ def customer_identifiers(eng: DuckDBEngine, key: str) -> list[tuple[Any, ...]]:
         return []
     return eng.execute(
         "SELECT kind, value, n_events, first_seen, last_seen FROM identifiers "
-        f"WHERE identifier_id IN ({_ints(ids)}) ORDER BY kind, first_seen, value"
+        f"WHERE identifier_id IN ({ints(ids)}) ORDER BY kind, first_seen, value"
     )
 
 

@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from ..errors import NotFoundError
 from ..store.duckdb import DuckDBEngine
+from ..store.sqlutil import ints
 from ..timeline import current_key, lookup, timeline
 from . import brief as bf
 from .auth import Principal
@@ -103,12 +104,11 @@ def visible(b: bf.Brief, principal: Principal, contact: set[tuple[str, str]]) ->
 def _timeline_items(eng: DuckDBEngine, key: str, seqs: list[int]) -> list[dict[str, Any]]:
     if not seqs:
         return []
-    marks = ", ".join(str(int(s)) for s in seqs)
     rows = eng.records(
         f"""SELECT e.seq, e.event_id::VARCHAR AS event_id, e.occurred_at, e.source, e.source_key, e.channel, e.type,
                    e.department, e.agent_id, e.queue, e.thread_id, e.direction, e.text, e.language, e.value,
                    e.currency, e.properties::VARCHAR AS properties
-            FROM events e WHERE e.seq IN ({marks})"""
+            FROM events e WHERE e.seq IN ({ints(seqs)})"""
     )
     rows.sort(key=lambda r: (r["occurred_at"], r["seq"]), reverse=True)
     return rows
@@ -119,8 +119,7 @@ def _with_props(eng: DuckDBEngine, items: list[dict[str, Any]]) -> list[dict[str
     missing = [it["seq"] for it in items if not it.get("text")]
     if not missing:
         return items
-    marks = ", ".join(str(int(s)) for s in missing)
-    props = dict(eng.execute(f"SELECT seq, properties::VARCHAR FROM events WHERE seq IN ({marks})"))
+    props = dict(eng.execute(f"SELECT seq, properties::VARCHAR FROM events WHERE seq IN ({ints(missing)})"))
     for it in items:
         if it["seq"] in props:
             it["properties"] = props[it["seq"]]
