@@ -14,12 +14,19 @@ Section = dict[str, Any]
 Drill = dict[str, str]
 
 
-def has_rows(engine: Engine, table: str) -> bool:
-    exists = engine.scalar(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = 'main'",
-        [table],
+def has_table(engine: Engine, table: str) -> bool:
+    return bool(
+        engine.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = 'main'",
+            [table],
+        )
     )
-    return bool(exists) and bool(engine.scalar(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1) t"))
+
+
+def has_rows(engine: Engine, table: str) -> bool:
+    return has_table(engine, table) and bool(
+        engine.scalar(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1) t")
+    )
 
 
 def _section(sid: str, title: str, sc: Scope, base: str) -> Section:

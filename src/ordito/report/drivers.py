@@ -14,6 +14,7 @@ import orjson
 
 from ..errors import ConfigError
 from ..store.base import Engine
+from ._common import has_table
 
 COLUMNS = (
     "rank",
@@ -108,7 +109,10 @@ def refresh(engine: Engine, *, boots: int = 40, seed: int = 0) -> dict[str, Any]
 
 
 def load(engine: Engine) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """(what ``refresh`` recorded, the drivers by rank); (None, []) when drivers were never computed."""
+    """(what ``refresh`` recorded, the drivers by rank); (None, []) when drivers were never computed, or on
+    a workspace older than the table."""
+    if not has_table(engine, "drivers"):
+        return None, []
     row = engine.one("SELECT value FROM meta WHERE key = 'drivers'")
     if row is None:
         return None, []

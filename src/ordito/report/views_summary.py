@@ -9,6 +9,7 @@ from ..store.base import Engine
 from ..store.sqlutil import lit
 from . import charts
 from ._common import Section, _missing, _n, _nps, _pct, _section, drill, has_rows
+from .drivers import load as load_drivers
 from .filters import Scope
 
 __all__ = ["data_quality", "source_of_seq", "summary"]
@@ -61,7 +62,7 @@ def summary(engine: Engine, sc: Scope) -> Section:
             "detail": f"of {_n(conn['customers'])} customers",
         },
     ]
-    info, drv = _drivers(engine)
+    info, drv = load_drivers(engine)
     if has_rows(engine, "episodes"):
         ep = engine.records(f"""
             SELECT count(*) AS episodes,
@@ -113,18 +114,8 @@ def summary(engine: Engine, sc: Scope) -> Section:
                 if cost:
                     last = (
                         [
-                            _ci(
-                                c["nps_gain_if_removed"],
-                                c["nps_gain_if_removed_lo"],
-                                c["nps_gain_if_removed_hi"],
-                                "+.1f",
-                            ),
-                            _ci(
-                                c["revenue_kept_per_year_eur"],
-                                c["revenue_kept_per_year_eur_lo"],
-                                c["revenue_kept_per_year_eur_hi"],
-                                ",.0f",
-                            ),
+                            _ci(c, "nps_gain_if_removed", "+.1f"),
+                            _ci(c, "revenue_kept_per_year_eur", ",.0f"),
                         ]
                         if c
                         else ["too few answers", ""]
@@ -181,30 +172,10 @@ def summary(engine: Engine, sc: Scope) -> Section:
                         str(d["rank"]),
                         f"{d['kind']}: {d['name']}",
                         _n(d["customers_exposed"]),
-                        _ci(
-                            d["nps_points_among_exposed"],
-                            d["nps_points_among_exposed_lo"],
-                            d["nps_points_among_exposed_hi"],
-                            "+.1f",
-                        ),
-                        _ci(
-                            d["nps_gain_if_removed"],
-                            d["nps_gain_if_removed_lo"],
-                            d["nps_gain_if_removed_hi"],
-                            "+.1f",
-                        ),
-                        _ci(
-                            d["lapse_probability_change"],
-                            d["lapse_probability_change_lo"],
-                            d["lapse_probability_change_hi"],
-                            "+.3f",
-                        ),
-                        _ci(
-                            d["revenue_kept_per_year_eur"],
-                            d["revenue_kept_per_year_eur_lo"],
-                            d["revenue_kept_per_year_eur_hi"],
-                            ",.0f",
-                        ),
+                        _ci(d, "nps_points_among_exposed", "+.1f"),
+                        _ci(d, "nps_gain_if_removed", "+.1f"),
+                        _ci(d, "lapse_probability_change", "+.3f"),
+                        _ci(d, "revenue_kept_per_year_eur", ",.0f"),
                     ]
                     for d in drv[:10]
                 ],
@@ -248,17 +219,9 @@ def source_of_seq(engine: Engine, col: str, limit: int = 256) -> str | None:
     return f"CASE {whens} END"
 
 
-def _drivers(engine: Engine) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """What ``ordito analyze`` stored about drivers (report.drivers); nothing on a workspace without it."""
-    from .drivers import load
-
-    exists = engine.scalar(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'drivers' AND table_schema = 'main'"
-    )
-    return load(engine) if exists else (None, [])
-
-
-def _ci(v: float | None, lo: float | None, hi: float | None, fmt: str) -> str:
+def _ci(row: dict[str, Any], col: str, fmt: str) -> str:
+    """``row[col]`` with its 95% interval (``col_lo``, ``col_hi``), formatted with ``fmt``."""
+    v, lo, hi = row[col], row[col + "_lo"], row[col + "_hi"]
     if v is None:
         return "n/a"
     out = format(v, fmt)
