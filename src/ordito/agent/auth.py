@@ -526,14 +526,23 @@ def redact(text: str) -> str:
 DEMO_USER = "demo"
 
 
-def demo_login(eng: Engine) -> tuple[str, str]:
-    """A fresh password for the demo agent ``demo`` (created, re-enabled, or its password replaced)."""
+def demo_login(
+    eng: Engine, name: str = DEMO_USER, role: str = "agent", display_name: str = "Demo agent"
+) -> tuple[str, str]:
+    """A fresh password for a demo user (default: the demo agent ``demo``), created, re-enabled, given the
+    role, or its password replaced."""
     password = generate_password(14)
     try:
-        user = get_user(eng, DEMO_USER)
+        user = get_user(eng, name)
     except NotFoundError:
-        add_user(eng, DEMO_USER, "agent", password=password, display_name="Demo agent")
-        return DEMO_USER, password
+        add_user(eng, name, role, password=password, display_name=display_name)
+        return name, password
+    if not user.active:
+        enable_user(eng, name)
+    if user.role != role:
+        set_role(eng, name, role)
+    set_password(eng, name, password)
+    return name, password
     if not user.active:
         enable_user(eng, DEMO_USER)
     if user.role != "agent":

@@ -20,18 +20,6 @@ DEMO_ANALYST = "demo-analyst"
 def demo_login(eng: Engine) -> tuple[str, str]:
     """A fresh password for the demo analyst ``demo-analyst`` (created, re-enabled, or its password
     replaced), printed by ``ordito serve --demo`` beside the demo agent's."""
-    from ..agent.auth import add_user, enable_user, generate_password, get_user, set_password, set_role
-    from ..errors import NotFoundError
+    from ..agent.auth import demo_login as demo_user
 
-    password = generate_password(14)
-    try:
-        user = get_user(eng, DEMO_ANALYST)
-    except NotFoundError:
-        add_user(eng, DEMO_ANALYST, "analyst", password=password, display_name="Demo analyst")
-        return DEMO_ANALYST, password
-    if not user.active:
-        enable_user(eng, DEMO_ANALYST)
-    if user.role != "analyst":
-        set_role(eng, DEMO_ANALYST, "analyst")
-    set_password(eng, DEMO_ANALYST, password)
-    return DEMO_ANALYST, password
+    return demo_user(eng, DEMO_ANALYST, "analyst", "Demo analyst")

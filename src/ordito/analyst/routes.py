@@ -148,6 +148,13 @@ def _options(eng: Engine) -> dict[str, Any]:
     }
 
 
+def _cached_options(request: Request, eng: Engine) -> tuple[Cache, tuple[Any, ...], dict[str, Any]]:
+    """The app's page cache, the workspace's data version, and the filter options (cached per version)."""
+    cache = _cache(request)
+    ver = data_version(eng)
+    return cache, ver, cache.get(("options", ver), lambda: _options(eng))
+
+
 def _query_lists(request: Request) -> dict[str, list[str]]:
     return parse_qs(request.url.query, keep_blank_values=False)
 
@@ -195,10 +202,8 @@ def router() -> APIRouter:
     @r.get("/analytics")
     def analytics(request: Request, principal: Principal = Depends(ANALYTICS_PAGE)) -> Response:
         st = state_of(request)
-        cache = _cache(request)
         with st.engine() as eng:
-            ver = data_version(eng)
-            opts = cache.get(("options", ver), lambda: _options(eng))
+            _, _, opts = _cached_options(request, eng)
         try:
             f = _filters(request, opts)
         except OrditoError as exc:
@@ -226,10 +231,8 @@ def router() -> APIRouter:
         if sid not in secs.BY_ID:
             return _error(request, NotFoundError(f"No view {sid}"))
         st = state_of(request)
-        cache = _cache(request)
         with st.engine() as eng:
-            ver = data_version(eng)
-            opts = cache.get(("options", ver), lambda: _options(eng))
+            cache, ver, opts = _cached_options(request, eng)
             try:
                 f = _filters(request, opts)
             except OrditoError as exc:
@@ -259,10 +262,8 @@ def router() -> APIRouter:
         from ..report import render_html
 
         st = state_of(request)
-        cache = _cache(request)
         with st.engine() as eng:
-            ver = data_version(eng)
-            opts = cache.get(("options", ver), lambda: _options(eng))
+            _, _, opts = _cached_options(request, eng)
             try:
                 f = _filters(request, opts)
             except OrditoError as exc:
@@ -282,10 +283,8 @@ def router() -> APIRouter:
     @r.get("/analytics/episodes")
     def episodes(request: Request, page: int = 1, principal: Principal = Depends(ANALYTICS_PAGE)) -> Response:
         st = state_of(request)
-        cache = _cache(request)
         with st.engine() as eng:
-            ver = data_version(eng)
-            opts = cache.get(("options", ver), lambda: _options(eng))
+            _, _, opts = _cached_options(request, eng)
             try:
                 f = _filters(request, opts)
                 d = drl.parse(_query_lists(request))
