@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,18 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+def require_browser() -> None:
+    """Skip without Debian's chromium or playwright; in CI (which installs both) fail instead."""
+    if not CHROMIUM.exists():
+        why = "Debian's chromium is not installed (/usr/bin/chromium): `apt-get install chromium`"
+        if os.environ.get("CI"):
+            pytest.fail(why + " (.ci/run installs it)")
+        pytest.skip(why)
+    pytest.importorskip(
+        "playwright.sync_api", reason="playwright (Python) is not installed: pip install -e .[dev]"
+    )
 
 
 def _free_port() -> int:
@@ -78,14 +91,7 @@ def _pick_customer(ws: Workspace) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    if not CHROMIUM.exists():
-        why = "Debian's chromium is not installed (/usr/bin/chromium): `apt-get install chromium`"
-        if os.environ.get("CI"):
-            pytest.fail(why + " (.ci/run installs it)")
-        pytest.skip(why)
-    pytest.importorskip(
-        "playwright.sync_api", reason="playwright (Python) is not installed: pip install -e .[dev]"
-    )
+    require_browser()
     import uvicorn
 
     from ordito.agent.app import create_agent_app
@@ -148,22 +154,30 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     ws.close()
 
 
-@pytest.fixture
-def page(site: Site) -> Iterator[Any]:
+@contextmanager
+def browser_page(timeout_ms: int, **context: Any) -> Iterator[Any]:
+    """A page of Debian's chromium (``context``: options of the browser context) that records console
+    errors and page errors in ``page.console_errors``; the test fails on any at the end."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="it-IT")
+        ctx = browser.new_context(viewport={"width": 1440, "height": 900}, **context)
         pg = ctx.new_page()
         errors: list[str] = []
         pg.on(
             "console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None
         )
         pg.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-        pg.set_default_timeout(20_000)
+        pg.set_default_timeout(timeout_ms)
         pg.console_errors = errors
         yield pg
         ctx.close()
         browser.close()
     assert not errors, errors
+
+
+@pytest.fixture
+def page(site: Site) -> Iterator[Any]:
+    with browser_page(20_000, locale="it-IT") as pg:
+        yield pg

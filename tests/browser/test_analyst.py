@@ -4,7 +4,6 @@ heat map lands on the episodes SQL says are behind that cell. Screenshots: test-
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -19,7 +18,7 @@ import pytest
 import ordito
 from tests.analyst.demo import PASSWORD
 from tests.analyst.demo import build as build_demo
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port
+from tests.browser.conftest import _free_port, browser_page, require_browser
 
 pytestmark = pytest.mark.browser
 
@@ -35,14 +34,7 @@ class AnalystSite:
 
 @pytest.fixture(scope="module")
 def analyst_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnalystSite]:
-    if not CHROMIUM.exists():
-        why = "Debian's chromium is not installed (/usr/bin/chromium): `apt-get install chromium`"
-        if os.environ.get("CI"):
-            pytest.fail(why + " (.ci/run installs it)")
-        pytest.skip(why)
-    pytest.importorskip(
-        "playwright.sync_api", reason="playwright (Python) is not installed: pip install -e .[dev]"
-    )
+    require_browser()
     import uvicorn
 
     from ordito.agent.app import create_agent_app
@@ -68,27 +60,13 @@ def analyst_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnalystSi
 
 @pytest.fixture
 def page(analyst_site: AnalystSite) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        ctx = browser.new_context(viewport={"width": 1440, "height": 900})
-        pg = ctx.new_page()
-        errors: list[str] = []
-        pg.on(
-            "console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None
-        )
-        pg.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-        pg.set_default_timeout(60_000)
+    with browser_page(60_000) as pg:
         pg.goto(analyst_site.base + "/login")
         pg.fill("#name", "alan")
         pg.fill("#password", PASSWORD)
         pg.keyboard.press("Enter")
         pg.wait_for_url(analyst_site.base + "/")
         yield pg
-        ctx.close()
-        browser.close()
-    assert not errors, errors
 
 
 def _wait_for_views(page: Any) -> None:
