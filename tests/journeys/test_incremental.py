@@ -57,8 +57,15 @@ def test_incremental_runs_equal_a_full_rebuild(
         assert 0 < scopes[-1][1] < n_customers  # social posts touch a few customers, not everybody
         again = ws.analyze()
         assert again.customers == 0  # nothing new: nothing recomputed
+        assert again.reason == "nothing new"  # ... and nothing checked (no event after the watermark)
         inc = snapshot(ws)
         assert all(inc[t] for t in TABLES)
+        # identities re-resolved without a new event: the run checks what moved (here nothing)
+        ws.resolve(full=True)
+        checked = ws.analyze()
+        assert checked.reason == "incremental" and checked.customers == 0
+        assert snapshot(ws) == inc
+        assert ws.analyze().reason == "nothing new"
         full = ws.analyze(full=True)
         assert full.full
         assert snapshot(ws) == inc

@@ -1,6 +1,6 @@
 """From threaded events to contacts, handled records and episode rows (engine SQL, DuckDB dialect).
 
-Input: ``_jevw`` and ``_jevo`` (event features, :mod:`.features`), ``_jee`` (seq -> episode number, unit role), ``_jep`` (episode ids).
+Input: ``_jwt`` (the hits of threaded web and app sessions) and ``_jevo`` (event features, :mod:`.features`), ``_jee`` (seq -> episode number, unit role), ``_jep`` (episode ids).
 Output temporary tables:
 
 ``_jx``   every event of the episodes, with the features the detectors read
@@ -51,12 +51,12 @@ SELECT seq, ep, urole, ukey, t, source, channel, type, {dept} AS dept, agent, qu
        value, talk_s, hold_s, origin, signup_form, page_kind
 FROM (
     -- episodes of one browsing session (or one newsletter visit) need none of this (ep >= n_threaded)
-    SELECT j.seq, j.ep, j.role AS urole, w.ukey, w.t, w.source, w.channel, w.type, NULL::VARCHAR AS dept,
-           NULL::VARCHAR AS agent, NULL::VARCHAR AS queue, w.thread, 'inbound' AS direction, NULL::VARCHAR AS text,
-           NULL::DOUBLE AS value, NULL::DOUBLE AS talk_s, NULL::DOUBLE AS hold_s, NULL::VARCHAR AS origin,
-           coalesce(g.signup_form, false) AS signup_form, g.page_kind
-    FROM _jee j JOIN _jevw w USING (seq) LEFT JOIN _jpw g USING (pid)
-    WHERE j.ep < {n_threaded}
+    SELECT j.seq, j.ep, j.role AS urole, j.ukey, w.occurred_at AS t, w.source, w.channel, w.type,
+           NULL::VARCHAR AS dept,
+           NULL::VARCHAR AS agent, NULL::VARCHAR AS queue, w.thread_id AS thread, 'inbound' AS direction,
+           NULL::VARCHAR AS text, NULL::DOUBLE AS value, NULL::DOUBLE AS talk_s, NULL::DOUBLE AS hold_s,
+           NULL::VARCHAR AS origin, coalesce(g.signup_form, false) AS signup_form, g.page_kind
+    FROM _jwt j JOIN events w USING (seq) LEFT JOIN _jpw g ON g.properties = w.properties
     UNION ALL
     SELECT j.seq, j.ep, j.role AS urole, e.ukey, e.t, e.source, e.channel, e.type, e.dept, e.agent, e.queue, e.thread,
            e.direction, e.text, e.value, e.talk_s, e.hold_s, e.origin, e.signup_form, NULL

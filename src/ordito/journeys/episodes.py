@@ -55,7 +55,9 @@ def thread_scope(
     )
     cands: dict[str, list[str]] = {}
     for ukey, cand in engine.execute(
-        """SELECT k.ukey, list(DISTINCT a.candidate ORDER BY a.candidate) FROM _jamb a JOIN _jukey k USING (seq)
+        """SELECT k.ukey, list(DISTINCT a.candidate ORDER BY a.candidate) FROM _jamb a
+           JOIN (SELECT unnest(seqs) AS seq, ukey FROM _jwu WHERE ck = '~'
+                 UNION ALL SELECT seq, ukey FROM _jevo WHERE ck = '~') k USING (seq)
            GROUP BY k.ukey"""
     ):
         cands[ukey] = cand
@@ -87,11 +89,17 @@ def thread_scope(
         UNION ALL
         SELECT episode_id, ck, first_seq, {kind}, {kind}, {how}, ep FROM _jtriv""")
     # every event's episode, in one pass over the events (threaded units and one-unit episodes)
+    # every event's episode: web and app sessions carry their hits' seqs, the other units are joined by key
     engine.execute("""CREATE OR REPLACE TEMP TABLE _jee AS
+        WITH m AS (SELECT ukey, ep, role FROM _junit_map UNION ALL SELECT ukey, ep, role FROM _jtriv)
+        SELECT unnest(u.seqs) AS seq, m.ep, m.role, p.episode_id, p.customer_key
+        FROM _jwu u JOIN m USING (ukey) JOIN _jep p ON p.ep = m.ep
+        UNION ALL
         SELECT k.seq, m.ep, m.role, p.episode_id, p.customer_key
-        FROM _jukey k
-        JOIN (SELECT ukey, ep, role FROM _junit_map UNION ALL SELECT ukey, ep, role FROM _jtriv) m USING (ukey)
-        JOIN _jep p ON p.ep = m.ep""")
+        FROM _jevo k JOIN m USING (ukey) JOIN _jep p ON p.ep = m.ep""")
+    # the hits of threaded sessions, the only ones whose events the contacts and friction read
+    engine.execute("""CREATE OR REPLACE TEMP TABLE _jwt AS
+        SELECT unnest(u.seqs) AS seq, u.ukey, m.ep, m.role FROM _jwu u JOIN _junit_map m USING (ukey)""")
     engine.unregister("_junit_map")
     engine.unregister("_jep_threaded")
     return n_threaded

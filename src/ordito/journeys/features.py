@@ -1,12 +1,15 @@
 """What each event says about a need, computed in the engine (DuckDB) for the customers being analysed.
 
-Two temporary tables are built for the customers listed in ``_jscope(customer_key)``:
+These temporary tables are built for the customers listed in ``_jscope(customer_key)``:
 
-``_jev`` (one row per event; a view over ``_jevw2``, the web and app hits, and ``_jevo``, the rest)
-    the event's unit (the source's own thread: a web session, a call, a chat conversation, an e-mail
-    thread, a ticket; app events, which carry no session id, are cut into sessions by inactivity), what
-    kind of page or screen it shows, the product codes, order and ticket numbers it names, and one vote
-    per need whose words its text contains (:data:`ordito.journeys.params.INTENT_WORDS`).
+``_jevo`` (one row per event other than a web or app hit)
+    the event's unit (the source's own thread: a call, a chat conversation, an e-mail thread, a ticket, an
+    order), the product codes, order and ticket numbers it names, and one vote per need whose words its
+    text contains (:data:`ordito.journeys.params.INTENT_WORDS`).
+
+``_jwu`` (one row per web or app session, aggregated straight from the hits)
+    the session's key and the seqs of its hits, what kind of pages or screens it showed (app events, which
+    carry no session id, are cut into sessions by inactivity), its product codes and its role.
 
 ``_junit`` (one row per unit)
     the same, aggregated: start and end, votes, the references, and flags (cart abandoned, checkout,
@@ -118,9 +121,11 @@ _WEB = "e.channel IN ('web', 'app') AND e.source NOT IN ('shop', 'pos', 'surveys
 
 
 def web_events_sql(params: Params, full: bool) -> str:
-    """Web hits and app events: what page or screen, read from a dictionary of the distinct pages (a
-    company has hundreds of pages and millions of hits). App events carry no session id: a new session
-    starts after ``app_session_gap`` of inactivity."""
+    """Web and app sessions (``_jwu``, one row per session), aggregated straight from the hits: what pages
+    or screens they show is read from a dictionary of the distinct properties (a company has hundreds of
+    pages and millions of hits), and the hits are never materialised (each session keeps the list of its
+    events' seqs). App events carry no session id: a new session starts after ``app_session_gap`` of
+    inactivity (``_japp``: the session number of each app event)."""
     paths = "['$.page_url', '$.form_name', '$.referrer', '$.screen', '$.params.order_id', '$.params.sku']"
     service_page = (
         "CASE "
@@ -128,9 +133,11 @@ def web_events_sql(params: Params, full: bool) -> str:
         + " END"
     )
     gap = float(params.app_session_gap)
+    sv = ", ".join(f"bool_or(service_page = {lit(v)}) AS sv_{v}" for v in _SV)
+    pages = ", ".join(f"CASE WHEN sv_{v} THEN {lit(v)} END" for v in _SV)
     return f"""
 CREATE OR REPLACE TEMP TABLE _japp AS
-SELECT seq, ck || '|app|' || CAST(sum(new_session) OVER (PARTITION BY ck ORDER BY t, seq) AS VARCHAR) AS ukey
+SELECT seq, sum(new_session) OVER (PARTITION BY ck ORDER BY t, seq) AS sess
 FROM (SELECT e.seq, c.customer_key AS ck, e.occurred_at AS t,
              CASE WHEN date_diff('second', lag(e.occurred_at) OVER (PARTITION BY c.customer_key
                                                                      ORDER BY e.occurred_at, e.seq),
@@ -146,15 +153,6 @@ SELECT row_number() OVER () AS pid, properties, channel, coalesce(p[1], p[4]) AS
        p[3] AS referrer, p[5] AS app_order, upper(replace(p[6], '-', '')) AS app_code
 FROM x;
 
-CREATE OR REPLACE TEMP TABLE _jevw AS
-SELECT w.seq, w.ck, w.t, w.source, w.channel, w.type, w.thread, w.source_key, w.pid,
-       w.ck || '|' || w.source || '|' || coalesce(w.thread, w.source_key) AS ukey
-FROM ({_scope_events(_WEB + " AND e.channel <> 'app'", None, full, False)}) w
-UNION ALL
-SELECT w.seq, w.ck, w.t, w.source, w.channel, w.type, w.thread, w.source_key, w.pid,
-       coalesce(a.ukey, w.ck || '|' || w.source || '|' || coalesce(w.thread, w.source_key))
-FROM ({_scope_events(_WEB + " AND e.channel = 'app'", None, full, False)}) w LEFT JOIN _japp a ON a.seq = w.seq;
-
 CREATE OR REPLACE TEMP TABLE _jpage AS
 WITH d AS (
     SELECT page_key, CASE WHEN any_value(channel) = 'app' THEN lower(page_key)
@@ -167,18 +165,78 @@ SELECT page_key, page, page_kind, {service_page} AS service_page, nullif(code, '
 
 -- what each distinct properties says: its page (kind, service page, product code), form, referrer, order
 CREATE OR REPLACE TEMP TABLE _jpw AS
-SELECT d.pid, d.page_key, g.page, g.page_kind, g.service_page, d.form_name, d.referrer, d.app_order,
+SELECT d.pid, d.properties, d.page_key, g.page, g.page_kind, g.service_page, d.form_name, d.referrer, d.app_order,
        coalesce(d.app_code, g.code) AS code,
        coalesce(d.form_name IS NOT NULL AND regexp_matches(lower(d.form_name), {lit(SIGNUP_FORMS)}), false)
            AS signup_form
 FROM _jprops d LEFT JOIN _jpage g USING (page_key);
 
-CREATE OR REPLACE TEMP VIEW _jevw2 AS
-SELECT w.seq, w.ck, w.t, w.source, w.channel, w.type, w.thread, w.source_key, g.page, g.page_kind,
-       g.service_page, g.form_name, g.referrer, g.app_order, g.code, coalesce(g.signup_form, false) AS signup_form,
-       w.ukey
-FROM _jevw w LEFT JOIN _jpw g USING (pid)
+-- one row per session: its key (customer|source|session id, an app session customer|app|number, a hit
+-- without a session its own source key), its hits' seqs, and what threading needs of it
+CREATE OR REPLACE TEMP TABLE _jwu AS
+WITH h AS (
+    SELECT w.seq, w.ck, w.t, w.source, w.channel, w.type, coalesce(w.thread, w.source_key) AS k3,
+           NULL::BIGINT AS sess, w.pid
+    FROM ({_scope_events(_WEB + " AND e.channel <> 'app'", None, full, False)}) w
+    UNION ALL
+    SELECT w.seq, w.ck, w.t, w.source, w.channel, w.type, coalesce(w.thread, w.source_key), a.sess, w.pid
+    FROM ({_scope_events(_WEB + " AND e.channel = 'app'", None, full, False)}) w LEFT JOIN _japp a ON a.seq = w.seq
+),
+g AS (
+    SELECT h.seq, h.ck, h.t, h.source, h.channel, h.type, h.sess,
+           CASE WHEN h.sess IS NULL THEN h.source ELSE 'app' END AS k2,
+           CASE WHEN h.sess IS NULL THEN h.k3 ELSE CAST(h.sess AS VARCHAR) END AS k3,
+           p.page_kind, p.service_page, p.referrer, p.app_order, p.code, coalesce(p.signup_form, false) AS signup_form
+    FROM h LEFT JOIN _jpw p USING (pid)
+),
+u AS (
+    SELECT ck, k2, k3, list(seq) AS seqs, min(seq) AS first_seq, any_value(source) AS source,
+           any_value(channel) AS channel, min(t) AS t0, max(t) AS t1, count(*) AS n,
+           max(app_order) AS app_order, {sv},
+           bool_or(type = 'cart_abandoned') AS cart_abandoned,
+           bool_or(type = 'add_to_cart') AS add_to_cart,
+           bool_or(type IN ('checkout_started', 'order_placed') OR page_kind IN ('checkout', 'confirmation'))
+               AS checkout,
+           bool_or(type IN ('form_error', 'login_failed', 'contact_page')) AS dead_end,
+           bool_or(type = 'form_submitted' AND NOT signup_form) AS form_request,
+           bool_or(type = 'form_submitted' AND signup_form) AS signup,
+           bool_or(referrer = 'newsletter' OR page_kind = 'newsletter') AS newsletter,
+           -- product codes a session is about: added to the cart, or viewed twice, or an app's only product
+           list(code) FILTER (WHERE code IS NOT NULL) AS code_hits,
+           list(code) FILTER (WHERE code IS NOT NULL AND type = 'add_to_cart') AS carted,
+           bool_or(channel = 'app') FILTER (WHERE code IS NOT NULL) AS app_codes,
+           -- orders an app names other than by placing them (they end a delivery problem)
+           list(app_order) FILTER (WHERE app_order IS NOT NULL AND type <> 'order_placed') AS named_orders
+    FROM g GROUP BY ck, k2, k3
+),
+c AS (
+    SELECT *, list_sort(list_distinct(code_hits)) AS codes FROM u
+),
+f AS (
+    SELECT *,
+           CASE WHEN len(codes) = 1 AND app_codes THEN codes
+                ELSE list_filter(codes, lambda x: list_contains(coalesce(carted, []), x)
+                                                  OR len(list_filter(code_hits, lambda y: y = x)) >= 2) END AS focus0
+    FROM c
+),
+v AS (
+    SELECT *, CASE WHEN len(focus0) > 0 THEN focus0 END AS focus,
+           list_filter([{pages}], lambda x: x IS NOT NULL) AS service_pages,
+           CASE WHEN app_order IS NULL THEN []::VARCHAR[] ELSE [app_order] END AS orders
+    FROM f
+)
+SELECT ck || '|' || k2 || '|' || k3 AS ukey, ck, seqs, first_seq, source, channel, t0, t1, n, orders, codes, focus,
+       service_pages, cart_abandoned, add_to_cart, checkout, dead_end, form_request, signup, newsletter, named_orders,
+       CASE WHEN signup THEN 'signup' WHEN checkout THEN 'checkout' WHEN cart_abandoned THEN 'cart'
+            WHEN len(service_pages) > 0 OR form_request OR dead_end THEN 'self_service'
+            WHEN newsletter THEN 'newsletter' WHEN len(coalesce(focus, [])) > 0 THEN 'research'
+            ELSE 'browse' END AS role
+FROM v
 """
+
+
+#: the service pages a session visited, in this order
+_SV = ("refund", "repair", "address_change", "subscription", "delivery_problem", "other")
 
 
 def other_events_sql(params: Params, full: bool) -> str:
@@ -242,30 +300,6 @@ FROM b3
 """
 
 
-def events_view_sql() -> str:
-    """``_jev``: every event in scope with the columns the later steps read (web and app rows have no
-    text, votes or references)."""
-    zero = ", ".join(f"0 AS v_{i}" for i in INTENT_ORDER)
-    votes = ", ".join(f"v_{i}" for i in INTENT_ORDER)
-    return f"""
-CREATE OR REPLACE TEMP VIEW _jev AS
-SELECT seq, ck, t, source, channel, type, NULL::VARCHAR AS dept, NULL::VARCHAR AS agent, NULL::VARCHAR AS queue,
-       thread, 'inbound' AS direction, NULL::VARCHAR AS text, NULL::DOUBLE AS value, source_key, page, page_kind,
-       service_page, form_name, referrer, NULL::VARCHAR AS transferred_to, NULL::VARCHAR AS origin,
-       NULL::VARCHAR AS category, NULL::VARCHAR AS subject, NULL::VARCHAR AS survey, NULL::DOUBLE AS talk_s,
-       NULL::DOUBLE AS hold_s, signup_form,
-       CASE WHEN code IS NULL THEN []::VARCHAR[] ELSE [code] END AS codes,
-       CASE WHEN app_order IS NULL THEN []::VARCHAR[] ELSE [app_order] END AS orders,
-       []::VARCHAR[] AS tickets, {zero}, ukey
-FROM _jevw2
-UNION ALL
-SELECT seq, ck, t, source, channel, type, dept, agent, queue, thread, direction, text, value, source_key,
-       NULL, NULL, NULL, form_name, NULL, transferred_to, origin, category, subject, survey, talk_s, hold_s,
-       signup_form, codes, orders, tickets, {votes}, ukey
-FROM _jevo
-"""
-
-
 #: unit roles decided in the engine that start an episode of their own (no threading needed)
 TRIVIAL_ROLES = ("browse", "newsletter", "nps", "research_alone")
 
@@ -284,60 +318,19 @@ def units_sql(params: Params) -> str:
     window = int(params.research_days * 86400)
     return f"""
 CREATE OR REPLACE TEMP VIEW _jukey AS
-SELECT seq, ukey FROM _jevw UNION ALL SELECT seq, ukey FROM _jevo;
+SELECT unnest(seqs) AS seq, ukey FROM _jwu UNION ALL SELECT seq, ukey FROM _jevo;
 
 -- an order's delivery belongs to its purchase unless something else names the order (a contact, a
 -- ticket, a tracking screen) or its delivery failed: only then can it end a delivery problem
 CREATE OR REPLACE TEMP TABLE _jorders_named AS
 SELECT DISTINCT ck, o AS thread FROM (SELECT ck, unnest(orders) AS o FROM _jevo
                                       WHERE NOT {_IS_ORDER} AND len(orders) > 0)
-UNION SELECT DISTINCT ck, app_order FROM _jevw2 WHERE app_order IS NOT NULL AND type <> 'order_placed'
+UNION SELECT DISTINCT ck, o FROM (SELECT ck, unnest(named_orders) AS o FROM _jwu WHERE named_orders IS NOT NULL)
 UNION SELECT DISTINCT ck, thread FROM _jevo WHERE type = 'delivery_failed';
 
 UPDATE _jevo SET ukey = ck || '|' || source || '|' || coalesce(thread, source_key) || '|purchase'
 WHERE type = 'order_delivered' AND ck <> '~'
   AND NOT EXISTS (SELECT 1 FROM _jorders_named n WHERE n.ck = _jevo.ck AND n.thread = _jevo.thread);
-
-CREATE OR REPLACE TEMP TABLE _junitw AS
-WITH f AS (
-    -- product codes a session is about: added to the cart, or viewed twice, or an app's only product
-    SELECT ukey, code, count(*) AS n, bool_or(type = 'add_to_cart') AS carted, any_value(channel) AS channel
-    FROM _jevw2 WHERE code IS NOT NULL GROUP BY ukey, code
-),
-fc AS (
-    -- (a window count of the codes of each session cost more than the rest of this statement)
-    SELECT ukey, list(code ORDER BY code) AS codes,
-           CASE WHEN count(*) = 1 AND bool_or(channel = 'app') THEN list(code ORDER BY code)
-                ELSE list(code ORDER BY code) FILTER (WHERE carted OR n >= 2) END AS focus
-    FROM f GROUP BY ukey
-),
-u AS (
-    SELECT ukey, any_value(ck) AS ck, min(seq) AS first_seq, any_value(source) AS source,
-           any_value(channel) AS channel, min(t) AS t0, max(t) AS t1, count(*) AS n,
-           max(app_order) AS app_order, bool_or(service_page = 'refund') AS sv_refund, bool_or(service_page = 'repair') AS sv_repair, bool_or(service_page = 'address_change') AS sv_address_change, bool_or(service_page = 'subscription') AS sv_subscription, bool_or(service_page = 'delivery_problem') AS sv_delivery_problem, bool_or(service_page = 'other') AS sv_other,
-           bool_or(type = 'cart_abandoned') AS cart_abandoned,
-           bool_or(type = 'add_to_cart') AS add_to_cart,
-           bool_or(type IN ('checkout_started', 'order_placed') OR page_kind IN ('checkout', 'confirmation'))
-               AS checkout,
-           bool_or(type IN ('form_error', 'login_failed', 'contact_page')) AS dead_end,
-           bool_or(type = 'form_submitted' AND NOT signup_form) AS form_request,
-           bool_or(type = 'form_submitted' AND signup_form) AS signup,
-           bool_or(referrer = 'newsletter' OR page_kind = 'newsletter') AS newsletter
-    FROM _jevw2 GROUP BY ukey
-),
-v AS (
-    SELECT u.*, fc.codes, fc.focus,
-           list_filter([CASE WHEN sv_refund THEN 'refund' END, CASE WHEN sv_repair THEN 'repair' END, CASE WHEN sv_address_change THEN 'address_change' END, CASE WHEN sv_subscription THEN 'subscription' END, CASE WHEN sv_delivery_problem THEN 'delivery_problem' END, CASE WHEN sv_other THEN 'other' END], lambda x: x IS NOT NULL) AS service_pages,
-           CASE WHEN app_order IS NULL THEN []::VARCHAR[] ELSE [app_order] END AS orders
-    FROM u LEFT JOIN fc USING (ukey)
-)
-SELECT ukey, ck, first_seq, source, channel, t0, t1, n, orders, codes, focus, service_pages, cart_abandoned,
-       add_to_cart, checkout, dead_end, form_request, signup, newsletter,
-       CASE WHEN signup THEN 'signup' WHEN checkout THEN 'checkout' WHEN cart_abandoned THEN 'cart'
-            WHEN len(service_pages) > 0 OR form_request OR dead_end THEN 'self_service'
-            WHEN newsletter THEN 'newsletter' WHEN len(coalesce(focus, [])) > 0 THEN 'research'
-            ELSE 'browse' END AS role
-FROM v;
 
 CREATE OR REPLACE TEMP TABLE _junit AS
 WITH x AS (
@@ -345,7 +338,7 @@ SELECT ukey, ck, first_seq, source, channel, t0, t1, n, {zero},
        orders, []::VARCHAR[] AS tickets, codes, focus, service_pages, cart_abandoned, add_to_cart, checkout,
        dead_end, form_request, signup, newsletter, '' AS types, NULL::VARCHAR AS survey, NULL::VARCHAR AS context_ref,
        false AS chat_transferred, false AS inbound, false AS answered, []::VARCHAR[] AS keys, role
-FROM _junitw
+FROM _jwu
 UNION ALL
 SELECT e.ukey, any_value(e.ck) AS ck, min(e.seq) AS first_seq, any_value(e.source) AS source,
        any_value(e.channel) AS channel, min(e.t) AS t0, max(e.t) AS t1, count(*) AS n,
@@ -401,7 +394,7 @@ FROM amb JOIN nb ON nb.id = amb.identifier_id JOIN identity_map m ON m.identifie
 
 
 def build(engine: Engine, params: Params, full: bool = False) -> None:
-    """Build ``_jev``, ``_jukey`` and ``_junit`` for the customers in ``_jscope`` (every customer with
+    """Build ``_jwu``, ``_jevo``, ``_jukey`` and ``_junit`` for the customers in ``_jscope`` (every customer with
     ``full``; and ``_jamb``: the ambiguous events whose candidates they are)."""
     engine.execute(
         """CREATE OR REPLACE TEMP TABLE _jamb AS SELECT * FROM _jamb_all
@@ -410,6 +403,5 @@ def build(engine: Engine, params: Params, full: bool = False) -> None:
     for stmt in web_events_sql(params, full).split(";\n\n"):
         engine.execute(stmt)
     engine.execute(other_events_sql(params, full))
-    engine.execute(events_view_sql())
     for stmt in units_sql(params).split(";\n\n"):
         engine.execute(stmt)

@@ -48,6 +48,22 @@ def _state(engine: Engine) -> tuple[int | None, str | None, str | None]:
     return (int(row[0]) if row else None), fp, as_of
 
 
+#: the stages whose output the journeys read besides the events: who each event is (identity resolution
+#: rewrites ``event_customer`` only in a run that stamps its ``stage_state`` row) and the texts' sentiment
+INPUT_STAGES = ("identity", "voc")
+
+
+def _inputs(engine: Engine) -> str:
+    """The ``stage_state`` rows of :data:`INPUT_STAGES`, as text: a run that finds them as the last run left
+    them, and no event after its watermark, has nothing to do."""
+    rows = engine.execute(
+        "SELECT stage, watermark_seq, CAST(updated_at AS VARCHAR) FROM stage_state WHERE stage IN (?, ?) "
+        "ORDER BY stage",
+        list(INPUT_STAGES),
+    )
+    return json.dumps([list(r) for r in rows or []])
+
+
 def _affected_sql(watermark: int, voc_since: str | None) -> str:
     """Customers whose events changed since the last run (and, once the voice-of-the-customer stage has
     run, customers whose texts it analyzed since)."""
@@ -222,6 +238,25 @@ def _analyze(
     watermark_now = int(top) if top is not None else 0
     as_of = params.as_of or str(engine.scalar("SELECT max(occurred_at) FROM events") or "1970-01-01 00:00:00")
     watermark, old_fp, old_as_of = _state(engine)
+    inputs = _inputs(engine)
+    if (
+        not full
+        and watermark is not None
+        and watermark == watermark_now
+        and old_fp == fp
+        and old_as_of == as_of
+        and engine.scalar("SELECT value FROM meta WHERE key = 'journeys:inputs'") == inputs
+    ):
+        # nothing new: no event since the last run, and neither identities nor texts changed
+        return AnalyzeResult(
+            full=False,
+            customers=0,
+            episodes=0,
+            frictions=int(engine.scalar("SELECT count(*) FROM friction") or 0),
+            as_of=as_of,
+            seconds=round(time.perf_counter() - t_start, 3),
+            reason="nothing new",
+        )
     has_voc = _has_voc(engine)
     reason = (
         "requested"
@@ -268,6 +303,7 @@ def _analyze(
     )
     engine.execute("INSERT OR REPLACE INTO meta VALUES ('journeys:params', ?)", [fp])
     engine.execute("INSERT OR REPLACE INTO meta VALUES ('journeys:as_of', ?)", [as_of])
+    engine.execute("INSERT OR REPLACE INTO meta VALUES ('journeys:inputs', ?)", [inputs])
     engine.execute(
         "INSERT OR REPLACE INTO meta VALUES ('journeys:params_json', ?)",
         [json.dumps(asdict(params), sort_keys=True)],
@@ -321,18 +357,18 @@ def _write(engine: Engine, full: bool, outcome: str) -> None:
 
 
 def _drop_temps(engine: Engine) -> None:
-    for v in ("_jev", "_jukey", "_jevw2"):
+    for v in ("_jukey",):
         engine.execute(f"DROP VIEW IF EXISTS {v}")
     for t in (
         "_jamb_all",
         "_jamb",
-        "_jevw",
+        "_jwu",
+        "_jwt",
         "_jprops",
         "_jpw",
         "_jpage",
         "_jevo",
         "_japp",
-        "_junitw",
         "_jorders_named",
         "_jpc",
         "_junit",
