@@ -75,6 +75,7 @@ class ResolveResult:
     fuzzy_merges: int = 0  # unions along fuzzy links that joined customers or new records
     fuzzy_refused: int = 0
     fuzzy_edges: int = 0  # fuzzy/reviewed links between components considered by the union
+    fuzzy_fast_edges: int = 0  # of those, in components without a conflict (united vectorised)
 
 
 def _case(col: str, mapping: dict[str, int], default: int) -> str:
@@ -114,6 +115,8 @@ class Resolver:
         self.extra_touched: list[int] = []
         #: home identifier -> merged customer key to bring back when its group splits off (unmerge)
         self.revive: dict[int, str] = {}
+        #: fuzzy components without a conflict are united vectorised (False: all through ``fu.merge``)
+        self.fast_union = True
 
     def _step(self, name: str, res: ResolveResult, t0: float, frac: float) -> float:
         t = time.perf_counter()
@@ -428,25 +431,162 @@ class Resolver:
         res.fuzzy = fz.FuzzyStage(e, self.now).run(w, top, full, self.retrain)
 
     def _fuzzy_union(self, res: ResolveResult) -> None:
-        """Join deterministic components along fuzzy/reviewed links, with merge protection (fuzzy/union.py)."""
+        """Join deterministic components along fuzzy/reviewed links, with merge protection (fuzzy/union.py).
+
+        The groups are split into *fuzzy components* (connected over the links). A component without any
+        conflict (per-kind totals within the limits, compatible birth dates, no conflicting names, no pair
+        decided apart) is united whole and its recorded unions are Kruskal's forest in ``merge``'s order,
+        both vectorised; only components with a conflict take ``merge``, the careful Python path. Both give
+        the same clusters and merge history (``fast_union = False`` sends every component through
+        ``merge``: tests compare the two)."""
         e = self.eng
         rules = ", ".join(f"'{r}'" for r in fz.FUZZY_RULES)
         # the links of the nodes in play only (an incremental run re-clusters a few thousand nodes, not the
-        # million links). The 0-edge full run of bench/fuzzy_bench.py was DuckDB 2.0.0 losing a bulk insert
-        # (fuzzy/bulk.py), not this join
+        # million links); the customers of both ends before this run: a union they already made is kept
         e.execute(f"""CREATE OR REPLACE TEMP TABLE _fzl AS SELECT a, b, score, rule FROM identity_links
                       WHERE rule IN ({rules}) AND a IN (SELECT id FROM _comp) AND b IN (SELECT id FROM _comp)""")
-        te = e.arrow("""SELECT l.a, l.b, c1.comp AS ga, c2.comp AS gb, l.score, l.rule
+        te = e.arrow("""SELECT l.a, l.b, c1.comp AS ga, c2.comp AS gb, l.score, l.rule = 'review' AS review,
+                               ma.customer_key AS ka, mb.customer_key AS kb
                         FROM _fzl l JOIN _comp c1 ON c1.id = l.a JOIN _comp c2 ON c2.id = l.b
+                        LEFT JOIN identity_map ma ON ma.identifier_id = l.a
+                        LEFT JOIN identity_map mb ON mb.identifier_id = l.b
                         WHERE c1.comp <> c2.comp""")
         e.execute("DROP TABLE _fzl")
         res.fuzzy_edges = te.num_rows
         if te.num_rows == 0:
             return
+        col = {
+            c: te.column(c).to_numpy(zero_copy_only=False) for c in ("a", "b", "ga", "gb", "score", "review")
+        }
+        a, b = col["a"].astype(np.int64), col["b"].astype(np.int64)
+        ga, gb = col["ga"].astype(np.int64), col["gb"].astype(np.int64)
+        score, review = col["score"].astype(np.float64), col["review"].astype(bool)
+        ka, kb = te.column("ka").to_pylist(), te.column("kb").to_pylist()
+        sticky = np.fromiter((x is not None and x == y for x, y in zip(ka, kb, strict=True)), bool, len(ka))
+        rank = fu.edge_order(sticky, review, score, a, b)
+        gids = np.unique(np.concatenate([ga, gb]))
+        ia, ib = np.searchsorted(gids, ga), np.searchsorted(gids, gb)
+        fc = components(np.arange(len(gids), dtype=np.int64), ia, ib)  # fuzzy component of each group
+        clean = self._clean_components(gids, fc) if self.fast_union else np.zeros(int(fc.max()) + 1, bool)
+        edge_clean = clean[fc[ia]]
+        res.fuzzy_fast_edges = int(edge_clean.sum())
+        root = gids.copy()  # group -> root group
+        accepted = np.zeros(0, dtype=np.int64)
+        if edge_clean.any():
+            # every group of a clean component joins its smallest group; the unions: Kruskal's forest
+            first = np.full(len(clean), np.iinfo(np.int64).max, dtype=np.int64)
+            np.minimum.at(first, fc, gids)
+            g_clean = clean[fc]
+            root[g_clean] = first[fc[g_clean]]
+            sel = np.flatnonzero(edge_clean)
+            accepted = sel[fu.forest(len(gids), ia[sel], ib[sel], rank[sel])]
+        # rank of each decision, None (united) or the refusal reason
+        decided: list[tuple[int, int, str | None]] = [(int(rank[k]), int(k), None) for k in accepted.tolist()]
+        if not edge_clean.all():
+            hard = np.flatnonzero(~edge_clean)
+            got = self._merge_careful(hard, a, b, ga, gb, score, review, sticky)
+            if got is not None:
+                groot, hard_decisions = got
+                pos = np.searchsorted(gids, np.fromiter(groot.keys(), np.int64, len(groot)))
+                root[pos] = np.fromiter(groot.values(), np.int64, len(groot))
+                decided.extend((int(rank[k]), k, reason) for k, reason in hard_decisions)
+        moved = root != gids
+        if moved.any():
+            e.register("_fzm", pa.table({"comp": gids[moved], "root": root[moved]}))
+            try:
+                e.execute("UPDATE _comp SET comp = m.root FROM _fzm m WHERE _comp.comp = m.comp")
+            finally:
+                e.unregister("_fzm")
+        # record the unions that join what was apart (new records, other customers) and every refusal, in
+        # the order they were decided
+        decided.sort()
+        rules_l = np.where(review, "review", "fuzzy")
+        rows: list[tuple[str, str | None, str | None, int | None, str, str | None]] = []
+        for _r, k, reason in decided:
+            x, y = ka[k], kb[k]
+            ai, bi, sc, rl = int(a[k]), int(b[k]), float(score[k]), str(rules_l[k])
+            detail = f'{{"a": {ai}, "b": {bi}, "rule": "{rl}", "score": {round(sc, 6)!r}}}'
+            if reason is None:
+                if x is not None and x == y:
+                    continue
+                res.fuzzy_merges += 1
+                rows.append(
+                    (
+                        "fuzzy_link",
+                        x or y,
+                        y if x else None,
+                        ai,
+                        f"{rl} match (p={sc:.4f}) joins identifier {bi} to {ai}",
+                        detail,
+                    )
+                )
+            else:
+                res.fuzzy_refused += 1
+                rows.append(("refused_link", x, y, ai, f"{rl} match (p={sc:.4f}) refused: {reason}", detail))
+        self._record_rows(rows)
+
+    def _clean_components(self, gids: np.ndarray, fc: np.ndarray) -> np.ndarray:
+        """Per fuzzy component: True when no two of its groups could be refused (see ``_fuzzy_union``)."""
+        e = self.eng
+        clean = np.ones(int(fc.max()) + 1, dtype=bool)
+        limited = ", ".join(f"'{k}'" for k in LIMITS)
+        e.register("_fzg_in", pa.table({"comp": gids, "fc": fc}))
+        try:
+            e.execute("CREATE OR REPLACE TEMP TABLE _fzg AS SELECT comp, fc FROM _fzg_in")
+        finally:
+            e.unregister("_fzg_in")
+        try:
+            over = e.arrow(f"""SELECT DISTINCT fc FROM (
+                    SELECT g.fc, i.kind, {_limit_ns("i.kind", "i.namespace")} AS ns, count(*) AS n
+                    FROM _fzg g JOIN _comp c ON c.comp = g.comp JOIN identifiers i ON i.identifier_id = c.id
+                    WHERE i.kind IN ({limited}) GROUP BY ALL) WHERE n > {LIMIT_CASE}""")
+            clean[over.column("fc").to_numpy()] = False
+            apart = e.arrow("""SELECT DISTINCT g1.fc FROM fuzzy_reviews r
+                JOIN _comp c1 ON c1.id = r.node_a JOIN _fzg g1 ON g1.comp = c1.comp
+                JOIN _comp c2 ON c2.id = r.node_b JOIN _fzg g2 ON g2.comp = c2.comp
+                WHERE r.decision = 'different' AND g1.fc = g2.fc""")
+            clean[apart.column("fc").to_numpy()] = False
+            for attr, ok in (("dob", fu.dobs_clean), ("name_toks", fu.names_clean)):
+                # components with two different values or more; the pairs are judged in Python
+                t = e.arrow(f"""SELECT fc, list(v) AS vs FROM (
+                        SELECT DISTINCT g.fc, r.{attr} AS v FROM _fzg g JOIN _comp c ON c.comp = g.comp
+                        JOIN fuzzy_records r ON r.node_id = c.id WHERE r.{attr} IS NOT NULL AND r.{attr} <> '')
+                    GROUP BY fc HAVING count(*) > 1""")
+                fcs = t.column("fc").to_pylist()
+                vals = t.column("vs").to_pylist()
+                bad = [f for f, vs in zip(fcs, vals, strict=True) if clean[f] and not ok(vs)]
+                clean[np.asarray(bad, dtype=np.int64)] = False
+        finally:
+            e.execute("DROP TABLE IF EXISTS _fzg")
+        return clean
+
+    def _merge_careful(
+        self,
+        sel: np.ndarray,
+        a: np.ndarray,
+        b: np.ndarray,
+        ga: np.ndarray,
+        gb: np.ndarray,
+        score: np.ndarray,
+        review: np.ndarray,
+        sticky: np.ndarray,
+    ) -> tuple[dict[int, int], list[tuple[int, str | None]]] | None:
+        """``fu.merge`` over the edges ``sel`` (indices): (group -> root, [(edge index, reason)])."""
+        e = self.eng
         edges = [
-            fu.FuzzyEdge(int(a), int(b), int(ga), int(gb), float(sc), str(r))
-            for a, b, ga, gb, sc, r in zip(*(te.column(c).to_pylist() for c in te.column_names), strict=True)
+            fu.FuzzyEdge(x, y, gx, gy, sc, "review" if rv else "fuzzy", bool(st))
+            for x, y, gx, gy, sc, rv, st in zip(
+                a[sel].tolist(),
+                b[sel].tolist(),
+                ga[sel].tolist(),
+                gb[sel].tolist(),
+                score[sel].tolist(),
+                review[sel].tolist(),
+                sticky[sel].tolist(),
+                strict=True,
+            )
         ]
+        index = {(x.a, x.b, x.rule): int(k) for x, k in zip(edges, sel.tolist(), strict=True)}
         e.register(
             "_fzg",
             pa.table({"comp": pa.array(sorted({x.ga for x in edges} | {x.gb for x in edges}), pa.int64())}),
@@ -457,8 +597,8 @@ class Resolver:
             attrs = e.arrow("""SELECT c.comp, r.dob, r.name_toks FROM _comp c JOIN fuzzy_records r ON r.node_id = c.id
                                WHERE c.comp IN (SELECT comp FROM _fzg)""")
             cannot = {
-                (int(a), int(b))
-                for a, b in e.execute("""SELECT node_a, node_b FROM fuzzy_reviews WHERE decision = 'different'
+                (int(x), int(y))
+                for x, y in e.execute("""SELECT node_a, node_b FROM fuzzy_reviews WHERE decision = 'different'
                     AND node_a IN (SELECT c.id FROM _comp c WHERE c.comp IN (SELECT comp FROM _fzg))""")
             }
         finally:
@@ -482,69 +622,10 @@ class Resolver:
             for g in kinds
         }
         edges = [x for x in edges if x.ga in groups and x.gb in groups]
-        # customers of the nodes before this run: a union they already made is kept (stable keys)
-        ids = sorted({x.a for x in edges} | {x.b for x in edges})
-        e.register("_fzk", pa.table({"id": pa.array(ids, pa.int64())}))
-        try:
-            keys: dict[int, str] = {
-                int(i): str(k)
-                for i, k in e.execute(
-                    "SELECT identifier_id, customer_key FROM identity_map WHERE identifier_id IN (SELECT id FROM _fzk)"
-                )
-            }
-        finally:
-            e.unregister("_fzk")
-        for x in edges:
-            ka = keys.get(x.a)
-            x.sticky = ka is not None and ka == keys.get(x.b)
+        if not edges:
+            return None
         root, decisions = fu.merge(groups, edges, cannot)
-        moved = {g: r for g, r in root.items() if g != r}
-        if moved:
-            e.register(
-                "_fzm",
-                pa.table(
-                    {
-                        "comp": pa.array(list(moved), pa.int64()),
-                        "root": pa.array(list(moved.values()), pa.int64()),
-                    }
-                ),
-            )
-            try:
-                e.execute("UPDATE _comp SET comp = m.root FROM _fzm m WHERE _comp.comp = m.comp")
-            finally:
-                e.unregister("_fzm")
-        # record the unions that join what was apart (new records, other customers) and every refusal
-        changes: list[Change] = []
-        for d, reason in decisions:
-            ka, kb = keys.get(d.a), keys.get(d.b)
-            detail = {"a": d.a, "b": d.b, "rule": d.rule, "score": round(d.score, 6)}
-            if reason is None:
-                if ka is not None and ka == kb:
-                    continue
-                res.fuzzy_merges += 1
-                changes.append(
-                    Change(
-                        "fuzzy_link",
-                        customer_key=ka or kb,
-                        other_key=kb if ka else None,
-                        identifier_id=d.a,
-                        reason=f"{d.rule} match (p={d.score:.4f}) joins identifier {d.b} to {d.a}",
-                        detail=detail,
-                    )
-                )
-            else:
-                res.fuzzy_refused += 1
-                changes.append(
-                    Change(
-                        "refused_link",
-                        customer_key=ka,
-                        other_key=kb,
-                        identifier_id=d.a,
-                        reason=f"{d.rule} match (p={d.score:.4f}) refused: {reason}",
-                        detail=detail,
-                    )
-                )
-        self._record(changes)
+        return root, [(index[(d.a, d.b, d.rule)], reason) for d, reason in decisions]
 
     # --- 4. clustering and keys ----------------------------------------------------------------
 
@@ -797,18 +878,37 @@ class Resolver:
         self._record([Change("shared", identifier_id=i, reason=r) for i, r in shared.items()])
 
     def _record(self, changes: list[Change]) -> None:
-        if not changes:
+        self._record_rows(
+            [
+                (
+                    c.action,
+                    c.customer_key,
+                    c.other_key,
+                    c.identifier_id,
+                    c.reason,
+                    json.dumps(c.detail) if c.detail else None,
+                )
+                for c in changes
+            ]
+        )
+
+    def _record_rows(
+        self, rows: list[tuple[str, str | None, str | None, int | None, str, str | None]]
+    ) -> None:
+        """Append changes (action, customer_key, other_key, identifier_id, reason, detail as JSON text)."""
+        if not rows:
             return
         base = self._next_change()
+        action, ckey, okey, ident, reason, detail = (list(x) for x in zip(*rows, strict=True))
         tbl = pa.table(
             {
-                "change_id": list(range(base + 1, base + 1 + len(changes))),
-                "action": [c.action for c in changes],
-                "customer_key": [c.customer_key for c in changes],
-                "other_key": [c.other_key for c in changes],
-                "identifier_id": pa.array([c.identifier_id for c in changes], pa.int64()),
-                "reason": [c.reason for c in changes],
-                "detail": [json.dumps(c.detail) if c.detail else None for c in changes],
+                "change_id": pa.array(range(base + 1, base + 1 + len(rows)), pa.int64()),
+                "action": pa.array(action, pa.string()),
+                "customer_key": pa.array(ckey, pa.string()),
+                "other_key": pa.array(okey, pa.string()),
+                "identifier_id": pa.array(ident, pa.int64()),
+                "reason": pa.array(reason, pa.string()),
+                "detail": pa.array(detail, pa.string()),
             }
         )
         self.eng.register("_chg_in", tbl)

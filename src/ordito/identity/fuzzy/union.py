@@ -23,6 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
+
 from ..names import conflict
 from ..policy import LIMITS, limit_key, limit_of
 
@@ -240,3 +242,61 @@ def group_of(
     g.names.discard(-1)
     g.nodes = set(nodes)
     return g
+
+
+# --- the common case, vectorised ------------------------------------------------------------------
+#
+# A *fuzzy component* is a connected component of the groups over the fuzzy edges. When every pair of its
+# groups could be one person (per-kind totals of the whole component within the limits, every two of its
+# birth dates compatible, no two of its names conflicting, no pair a person decided apart), ``merge``
+# refuses nothing in it: no edge is ambiguous (doubt needs two neighbours that cannot be one person) and
+# no union breaks a rule (the attributes of any union are a subset of the component's). It then unites the
+# whole component, and the edges it records as unions are those that join two different sets when taken
+# in its order: Kruskal's spanning forest with the edges' ranks as weights. ``forest`` computes that in C
+# (scipy); only components with a conflict go through ``merge``. The resolver checks that the two paths
+# give the same clusters and the same merge history (tests/identity_fuzzy/test_union_fast.py).
+
+
+def edge_order(
+    sticky: np.ndarray, review: np.ndarray, score: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
+    """The rank of each edge in ``merge``'s order: sticky first, a person's ``same`` first, strongest
+    first, then by node ids."""
+    order = np.lexsort((b, a, -score, ~review, ~sticky))
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    return rank
+
+
+def forest(n: int, ia: np.ndarray, ib: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """Indices of the edges (ia[k], ib[k]) over vertices 0..n-1 that Kruskal's algorithm keeps when it
+    takes the edges by ascending ``rank`` (distinct): the minimum spanning forest with those weights."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import minimum_spanning_tree
+
+    if len(ia) == 0:
+        return np.zeros(0, dtype=np.int64)
+    lo, hi = np.minimum(ia, ib), np.maximum(ia, ib)
+    # parallel edges: only the first in order can join two sets (a sparse matrix would add them up)
+    by = np.lexsort((rank, hi, lo))
+    first = np.ones(len(by), dtype=bool)
+    first[1:] = (lo[by][1:] != lo[by][:-1]) | (hi[by][1:] != hi[by][:-1])
+    keep = by[first]
+    w = rank[keep].astype(np.float64) + 1.0  # exact below 2**53; 0 would mean "no edge"
+    m = coo_matrix((w, (lo[keep], hi[keep])), shape=(n, n)).tocsr()
+    t = minimum_spanning_tree(m).tocoo()
+    by_rank = np.empty(int(rank.max()) + 1, dtype=np.int64)
+    by_rank[rank] = np.arange(len(rank), dtype=np.int64)
+    return np.sort(by_rank[np.rint(t.data).astype(np.int64) - 1])
+
+
+def dobs_clean(dobs: Iterable[str]) -> bool:
+    """Every two of these birth dates are compatible (so no union can be refused over them)."""
+    ds = sorted(set(dobs))
+    return all(dob_compatible(x, y) for i, x in enumerate(ds) for y in ds[i + 1 :])
+
+
+def names_clean(names: Iterable[str]) -> bool:
+    """No two of these names (``name_toks``) conflict."""
+    ids = sorted({_name_of(n) for n in names if n} - {-1})
+    return not any(_names_conflict(x, y) for i, x in enumerate(ids) for y in ids[i + 1 :])
