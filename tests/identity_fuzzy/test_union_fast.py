@@ -22,6 +22,13 @@ class BothPaths(Resolver):
     """Runs the union both ways on the same components, checks they agree, keeps the fast one."""
 
     runs: list[dict[str, int]] = []
+    capture: Rows | None = None
+
+    def _record_rows(self, rows: Rows) -> None:
+        if self.capture is not None:
+            self.capture.extend(rows)
+        else:
+            super()._record_rows(rows)
 
     def _fuzzy_union(self, res: ResolveResult) -> None:
         e = self.eng
@@ -30,11 +37,11 @@ class BothPaths(Resolver):
         for fast in (False, True):
             e.execute("CREATE OR REPLACE TEMP TABLE _comp AS SELECT * FROM _comp_save")
             rows: Rows = []
-            self._record_rows = rows.extend  # type: ignore[method-assign]
+            self.capture = rows
             self.fast_union = fast
             r = ResolveResult()
             super()._fuzzy_union(r)
-            del self._record_rows
+            self.capture = None
             part = sorted(
                 tuple(p[0]) for p in e.execute("SELECT list(id ORDER BY id) FROM _comp GROUP BY comp")
             )
@@ -57,12 +64,15 @@ def test_both_paths_agree_on_the_demo_company(tmp_path: Path) -> None:
     base = tmp_path / "base"
     shutil.copytree(company, base, ignore=shutil.ignore_patterns("warranty", "repairs"))
     BothPaths.runs = []
-    with ordito.Workspace(tmp_path / "ws.duckdb") as ws:
+    ws = ordito.Workspace(tmp_path / "ws.duckdb")
+    try:
         ws.ingest(base)
         BothPaths(ws.engine).run()
         ws.ingest(company)  # the fuzzy silos, incrementally
         BothPaths(ws.engine).run()
         BothPaths(ws.engine).run(full=True)  # and everything again (old unions are sticky)
+    finally:
+        ws.close()
     runs = [r for r in BothPaths.runs if r["edges"]]
     assert len(runs) >= 2, BothPaths.runs
     # both paths were exercised: components united vectorised and components with a conflict
