@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import ordito
 from ordito.demo import generate
 from ordito.identity.fuzzy import union as fu
 from ordito.identity.resolve import Resolver, ResolveResult
+from ordito.workspace import Workspace
 
 Rows = list[tuple[str, str | None, str | None, int | None, str, str | None]]
 
@@ -64,7 +64,7 @@ def test_both_paths_agree_on_the_demo_company(tmp_path: Path) -> None:
     base = tmp_path / "base"
     shutil.copytree(company, base, ignore=shutil.ignore_patterns("warranty", "repairs"))
     BothPaths.runs = []
-    ws = ordito.Workspace(tmp_path / "ws.duckdb")
+    ws = Workspace(tmp_path / "ws.duckdb")
     try:
         ws.ingest(base)
         BothPaths(ws.engine).run()
