@@ -26,10 +26,9 @@ def attach_sql(n_threaded: int) -> str:
     web sessions and relationship surveys: never such a thread)."""
     return f"""
 INSERT INTO _jee
-SELECT ev.seq, m.ep, 'attached' AS role, m.episode_id, m.customer_key
+SELECT ev.seq, m.ep, 'attached' AS role
 FROM events ev
-JOIN (SELECT source, thread, min(ep) AS ep, arg_min(episode_id, ep) AS episode_id,
-             arg_min(customer_key, ep) AS customer_key FROM _jevo JOIN _jee USING (seq)
+JOIN (SELECT source, thread, min(ep) AS ep FROM _jevo JOIN _jee USING (seq)
       WHERE ep < {n_threaded} AND thread IS NOT NULL AND source NOT IN ('shop', 'pos', 'surveys')
       GROUP BY source, thread) m
   ON m.source = ev.source AND m.thread = ev.thread_id

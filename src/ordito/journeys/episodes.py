@@ -30,7 +30,7 @@ from .thread import LIST_COLUMNS, UNIT_COLUMNS, Episode, Threader, units_from_co
 def thread_scope(
     engine: Engine, params: Params, progress: Callable[[str, float], None] | None = None, full: bool = False
 ) -> int:
-    """Build ``_jee(seq, ep, role, episode_id, customer_key)`` (every event's episode),
+    """Build ``_jee(seq, ep, role)`` (every event's episode),
     ``_jtriv`` (units that are an episode of their own) and ``_jep`` (one row per episode) for ``_jscope``.
 
     Units whose role makes them an episode of their own (a browsing session, a newsletter visit, a
@@ -80,7 +80,7 @@ def thread_scope(
         "WHEN 'research_alone' THEN 'pages' ELSE 'relationship survey' END"
     )
     engine.execute(f"""CREATE OR REPLACE TEMP TABLE _jtriv AS
-        SELECT ukey, ck, first_seq, role, {n_threaded - 1} + row_number() OVER (ORDER BY ukey) AS ep,
+        SELECT ukey, ck, first_seq, role, {n_threaded - 1} + row_number() OVER () AS ep,
                {_EPISODE_ID_SQL.format(ck="ck")} AS episode_id
         FROM _junit WHERE role IN {trivial} AND ck <> '~'""")
     engine.execute(f"""CREATE OR REPLACE TEMP TABLE _jep AS
@@ -92,11 +92,9 @@ def thread_scope(
     # every event's episode: web and app sessions carry their hits' seqs, the other units are joined by key
     engine.execute("""CREATE OR REPLACE TEMP TABLE _jee AS
         WITH m AS (SELECT ukey, ep, role FROM _junit_map UNION ALL SELECT ukey, ep, role FROM _jtriv)
-        SELECT unnest(u.seqs) AS seq, m.ep, m.role, p.episode_id, p.customer_key
-        FROM _jwu u JOIN m USING (ukey) JOIN _jep p ON p.ep = m.ep
+        SELECT unnest(u.seqs) AS seq, m.ep, m.role FROM _jwu u JOIN m USING (ukey)
         UNION ALL
-        SELECT k.seq, m.ep, m.role, p.episode_id, p.customer_key
-        FROM _jevo k JOIN m USING (ukey) JOIN _jep p ON p.ep = m.ep""")
+        SELECT k.seq, m.ep, m.role FROM _jevo k JOIN m USING (ukey)""")
     # the hits of threaded sessions, the only ones whose events the contacts and friction read
     engine.execute("""CREATE OR REPLACE TEMP TABLE _jwt AS
         SELECT unnest(u.seqs) AS seq, u.ukey, m.ep, m.role FROM _jwu u JOIN _junit_map m USING (ukey)""")
@@ -150,7 +148,16 @@ def _to_ipc(tbl: pa.Table) -> pa.Buffer:
     return sink.getvalue()
 
 
-def _thread_slice(data: pa.Table | pa.Buffer, params: Params, candidates: set[str]) -> _Part:
+#: what a threading worker process keeps until it ends (see ``_thread_slice``)
+_KEPT: list[object] = []
+
+
+def _thread_slice(
+    data: pa.Table | pa.Buffer, params: Params, candidates: set[str], keep: bool = False
+) -> _Part:
+    """Thread one slice of customers. ``keep``: in a worker process that ends after this call, keep the
+    millions of units and episodes alive instead of freeing them one by one before the result is sent
+    (freeing them took the worker about 2 s; the operating system takes the whole process back at once)."""
     with _gc_paused():
         tbl = data if isinstance(data, pa.Table) else pa.ipc.open_stream(data).read_all()
         units = units_from_columns({name: tbl.column(name).to_pylist() for name in UNIT_COLUMNS})
@@ -159,7 +166,7 @@ def _thread_slice(data: pa.Table | pa.Buffer, params: Params, candidates: set[st
         for _ck, group in groupby(units, key=lambda u: u.ck):
             threader.thread(list(group))
         eps = threader.episodes
-        return _Part(
+        part = _Part(
             pa.array([u.ep for u in units], pa.int64()),
             pa.array([u.role for u in units], pa.string()),
             pa.table(
@@ -173,6 +180,9 @@ def _thread_slice(data: pa.Table | pa.Buffer, params: Params, candidates: set[st
             ),
             {ck: v for ck, v in threader.of_customer.items() if ck in candidates},
         )
+        if keep:
+            _KEPT.append((units, threader))
+        return part
 
 
 def _thread_all(tbl: pa.Table, params: Params, cands: dict[str, list[str]]) -> tuple[pa.Table, pa.Table]:
@@ -196,7 +206,7 @@ def _thread_all(tbl: pa.Table, params: Params, cands: dict[str, list[str]]) -> t
         # copies their locks), while this one threads the first half
         ctx = multiprocessing.get_context("spawn")
         with ctx.Pool(1) as pool:
-            other = pool.apply_async(_thread_slice, (_to_ipc(slices[1]), params, candidates))
+            other = pool.apply_async(_thread_slice, (_to_ipc(slices[1]), params, candidates, True))
             parts = [_thread_slice(slices[0], params, candidates), other.get()]
     else:
         parts = [_thread_slice(slices[0], params, candidates)]

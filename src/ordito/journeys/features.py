@@ -332,14 +332,9 @@ UPDATE _jevo SET ukey = ck || '|' || source || '|' || coalesce(thread, source_ke
 WHERE type = 'order_delivered' AND ck <> '~'
   AND NOT EXISTS (SELECT 1 FROM _jorders_named n WHERE n.ck = _jevo.ck AND n.thread = _jevo.thread);
 
-CREATE OR REPLACE TEMP TABLE _junit AS
+-- the other units (calls, chats, e-mail threads, tickets, orders...)
+CREATE OR REPLACE TEMP TABLE _juo AS
 WITH x AS (
-SELECT ukey, ck, first_seq, source, channel, t0, t1, n, {zero},
-       orders, []::VARCHAR[] AS tickets, codes, focus, service_pages, cart_abandoned, add_to_cart, checkout,
-       dead_end, form_request, signup, newsletter, '' AS types, NULL::VARCHAR AS survey, NULL::VARCHAR AS context_ref,
-       false AS chat_transferred, false AS inbound, false AS answered, []::VARCHAR[] AS keys, role
-FROM _jwu
-UNION ALL
 SELECT e.ukey, any_value(e.ck) AS ck, min(e.seq) AS first_seq, any_value(e.source) AS source,
        any_value(e.channel) AS channel, min(e.t) AS t0, max(e.t) AS t1, count(*) AS n,
        {votes},
@@ -347,11 +342,11 @@ SELECT e.ukey, any_value(e.ck) AS ck, min(e.seq) AS first_seq, any_value(e.sourc
        list_distinct(flatten(list(e.tickets) FILTER (WHERE len(e.tickets) > 0)
                              || list([e.thread]) FILTER (WHERE e.source = 'surveys' AND e.thread IS NOT NULL)))
            AS tickets,
-       list_distinct(flatten(list(e.codes) FILTER (WHERE len(e.codes) > 0))) AS codes, NULL AS focus,
-       NULL AS service_pages,
-       false, false, false, bool_or(e.type IN ('form_error', 'login_failed', 'contact_page')),
-       bool_or(e.type = 'form_submitted' AND NOT e.signup_form), bool_or(e.type = 'form_submitted' AND e.signup_form),
-       false, array_to_string(list_sort(list_distinct(list(e.type))), ',') AS types,
+       list_distinct(flatten(list(e.codes) FILTER (WHERE len(e.codes) > 0))) AS codes, NULL::VARCHAR[] AS focus,
+       NULL::VARCHAR[] AS service_pages, false AS cart_abandoned, false AS add_to_cart, false AS checkout,
+       bool_or(e.type IN ('form_error', 'login_failed', 'contact_page')) AS dead_end,
+       bool_or(e.type = 'form_submitted' AND NOT e.signup_form) AS form_request,
+       bool_or(e.type = 'form_submitted' AND e.signup_form) AS signup, false AS newsletter, array_to_string(list_sort(list_distinct(list(e.type))), ',') AS types,
        any_value(e.survey) AS survey,
        any_value(CASE WHEN e.source = 'surveys' THEN e.thread END) AS context_ref,
        bool_or(e.type = 'chat_ended' AND e.direction = 'internal') AS chat_transferred,
@@ -365,6 +360,17 @@ GROUP BY e.ukey
 -- the need the unit's words say: most votes, ties to the more specific need (INTENT_ORDER)
 SELECT *, {_intent_case()} AS intent FROM x;
 
+-- every unit: sessions (no words, no votes) and the others
+CREATE OR REPLACE TEMP VIEW _junit AS
+SELECT ukey, ck, first_seq, source, channel, t0, t1, n, {zero},
+       orders, []::VARCHAR[] AS tickets, codes, focus, service_pages, cart_abandoned, add_to_cart, checkout,
+       dead_end, form_request, signup, newsletter, '' AS types, NULL::VARCHAR AS survey, NULL::VARCHAR AS context_ref,
+       false AS chat_transferred, false AS inbound, false AS answered, []::VARCHAR[] AS keys, role,
+       NULL::VARCHAR AS intent
+FROM _jwu
+UNION ALL
+SELECT * FROM _juo;
+
 -- a research session no other purchase step shares a product with (within the research window) is a
 -- purchase episode of its own: it needs no threading
 CREATE OR REPLACE TEMP TABLE _jpc AS
@@ -372,7 +378,7 @@ SELECT ukey, ck, t0, t1, role, unnest(CASE WHEN len(coalesce(focus, [])) > 0 THE
            AS code
 FROM _junit WHERE ck <> '~' AND (role IN ('research', 'cart', 'checkout') OR source IN ('pos', 'shop'));
 
-UPDATE _junit SET role = 'research_alone'
+UPDATE _jwu SET role = 'research_alone'
 WHERE role = 'research' AND ukey NOT IN (
     SELECT a.ukey FROM _jpc a JOIN _jpc b ON a.ck = b.ck AND a.code = b.code AND a.ukey <> b.ukey
     WHERE a.role = 'research' AND b.t0 <= a.t1 + INTERVAL {window} SECOND

@@ -344,7 +344,8 @@ def _write(engine: Engine, full: bool, outcome: str) -> None:
                departments, intent_source, first_contact_at, resolved_at, n_assisted, n_self_service,
                n_transfers, 0, NULL, first_seq
         FROM _jrow""")
-    engine.execute("INSERT INTO episode_events SELECT episode_id, seq, customer_key, role FROM _jee")
+    engine.execute("""INSERT INTO episode_events
+        SELECT p.episode_id, j.seq, p.customer_key, j.role FROM _jee j JOIN _jep p USING (ep)""")
     engine.execute("""INSERT INTO episode_contacts
         SELECT c.seq, p.episode_id, p.customer_key, c.t, c.channel, c.dept, c.assisted, c.answered,
                c.wait_seconds, c.handle_seconds, c.transferred, c.n_contact, c.repeat_within_window, c.thread
@@ -357,7 +358,7 @@ def _write(engine: Engine, full: bool, outcome: str) -> None:
 
 
 def _drop_temps(engine: Engine) -> None:
-    for v in ("_jukey",):
+    for v in ("_jukey", "_junit"):
         engine.execute(f"DROP VIEW IF EXISTS {v}")
     for t in (
         "_jamb_all",
@@ -371,7 +372,7 @@ def _drop_temps(engine: Engine) -> None:
         "_japp",
         "_jorders_named",
         "_jpc",
-        "_junit",
+        "_juo",
         "_jtriv",
         "_jee",
         "_jep",
