@@ -137,18 +137,26 @@ def _pc_close(x: str, y: str) -> str:
     )
 
 
+#: Similarities computed once per pair (each feeds several flags) and a record's house number without its
+#: letter (computed once per record, before the join).
+ADDRESS_SIMILARITIES: dict[str, str] = {
+    "a_sjw": "(CASE WHEN l_street = r_street THEN 1.0 ELSE jaro_winkler_similarity(l_street, r_street) END)",
+    "a_cjw": "(CASE WHEN l_city = r_city THEN 1.0 ELSE jaro_winkler_similarity(l_city, r_city) END)",
+}
+CIVIC_NUMBER = "regexp_extract(civic, '^\\d+')"
+
 #: Address flags, computed once per pair in an inner projection (each is used by several levels).
 ADDRESS_FEATURES: dict[str, str] = {
-    "a_s_eq": "(l_street = r_street OR jaro_winkler_similarity(l_street, r_street) >= 0.92)",
-    "a_s_sim": "(jaro_winkler_similarity(l_street, r_street) >= 0.8)",
-    "a_c_eq": "(regexp_extract(l_civic, '^\\d+') = regexp_extract(r_civic, '^\\d+'))",
+    "a_s_eq": "(a_sjw >= 0.92)",
+    "a_s_sim": "(a_sjw >= 0.8)",
+    "a_c_eq": "(l_civic_num = r_civic_num)",
     "a_c_miss": "(l_civic IS NULL OR r_civic IS NULL)",
     "a_pc_eq": "(l_postcode = r_postcode)",
     # a postcode one character off is the same place only when the street agrees too (20121 is not 10121)
     "a_place": f"(coalesce({_pc_close('l_postcode', 'r_postcode')}, false)"
-    " OR coalesce(l_city = r_city OR jaro_winkler_similarity(l_city, r_city) >= 0.9, false)"
+    " OR coalesce(a_cjw >= 0.9, false)"
     " OR (l_postcode IS NULL AND l_city IS NULL) OR (r_postcode IS NULL AND r_city IS NULL))",
-    "a_ci_eq": "(l_city = r_city OR jaro_winkler_similarity(l_city, r_city) >= 0.9)",
+    "a_ci_eq": "(a_cjw >= 0.9)",
     "a_none": "((l_street IS NULL OR r_street IS NULL) AND (l_postcode IS NULL OR r_postcode IS NULL)"
     " AND (l_city IS NULL OR r_city IS NULL))",
 }
@@ -243,23 +251,30 @@ RECORD_COLUMNS = (
 
 
 def name_levels(a: list[str | None], b: list[str | None]) -> np.ndarray:
-    """The name level of each (a[k], b[k]) pair of sorted-token names, vectorised.
+    """The name level of each (a[k], b[k]) pair of sorted-token names (see ``name_levels_coded``)."""
+    n = len(a)
+    if n == 0:
+        return np.zeros(0, dtype=np.int8)
+    enc = pa.array(list(a) + list(b), pa.string()).dictionary_encode()
+    idx = np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.float64)
+    codes = np.where(np.isnan(idx), -1, idx).astype(np.int64)
+    return name_levels_coded(codes[:n], codes[n:], enc.dictionary.to_pylist())
+
+
+def name_levels_coded(ia: np.ndarray, ib: np.ndarray, names: list[str]) -> np.ndarray:
+    """The name level of each pair (names[ia[k]], names[ib[k]]) of sorted-token names (-1: missing).
 
     Same rule as ``NAME_LEVEL``: exact (any order) 1; every token agreeing (Monge-Elkan both ways >= 0.92,
     no initials) 2; with initials or small typos (>= 0.88) 3; one name holding the other 4; similar
     (>= 0.8) 5; a shared token but the others differ 6; else 7; 0 when either is missing. Token
     similarity: equal 1, an initial against a word starting with it 0.9, else Jaro-Winkler; the first
-    three tokens of each name count. Names and tokens become integer ids first: the 3x3 grid is numpy
-    over the ids, and Jaro-Winkler runs once per distinct pair of tokens (rapidfuzz), not per pair of
-    records."""
-    n = len(a)
+    three tokens of each name count. Names come as integer codes (an Arrow dictionary, no Python loop over
+    the pairs) and their tokens become integer ids: the 3x3 grid is numpy over the ids, and Jaro-Winkler
+    runs once per distinct pair of tokens (rapidfuzz), not per pair of records."""
+    n = len(ia)
     out = np.zeros(n, dtype=np.int8)
     if n == 0:
         return out
-    ids: dict[str | None, int] = {None: -1}
-    ia = np.fromiter((ids.setdefault(x, len(ids) - 1) for x in a), dtype=np.int64, count=n)
-    ib = np.fromiter((ids.setdefault(y, len(ids) - 1) for y in b), dtype=np.int64, count=n)
-    names = [x for x in ids if x is not None]  # in id order (dicts keep insertion order)
     tok_ids: dict[str, int] = {}
     grid = np.full((len(names) + 1, 3), -1, dtype=np.int64)  # row -1 (the last): a missing name
     multi = np.zeros(len(names) + 1, dtype=bool)  # two tokens or more (an exact match counts)
@@ -333,12 +348,14 @@ def name_level_table(eng: DuckDBEngine, pairs: str, records: str, out: str) -> N
     t = eng.arrow(f"""SELECT DISTINCT l.name_toks AS a, r.name_toks AS b FROM {pairs} p
         JOIN {records} l ON l.rec_id = p.rec_a JOIN {records} r ON r.rec_id = p.rec_b
         WHERE l.name_toks IS NOT NULL AND r.name_toks IS NOT NULL""")
-    a = t.column("a").to_pylist()
-    b = t.column("b").to_pylist()
-    lv = name_levels(a, b)
-    eng.register(
-        f"{out}_in", pa.table({"a": pa.array(a, pa.string()), "b": pa.array(b, pa.string()), "lv": lv})
-    )
+    n = t.num_rows
+    a = t.column("a").cast(pa.string())
+    b = t.column("b").cast(pa.string())
+    # one dictionary for both sides (Arrow, in C++): names become integer codes
+    enc = pa.chunked_array(a.chunks + b.chunks, pa.string()).combine_chunks().dictionary_encode()
+    codes = np.asarray(enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    lv = name_levels_coded(codes[:n], codes[n:], enc.dictionary.to_pylist())
+    eng.register(f"{out}_in", pa.table({"a": a, "b": b, "lv": lv}))
     try:
         eng.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * FROM {out}_in")
     finally:
@@ -374,9 +391,11 @@ def levels_select(
 
     ``extra``: more columns of ``pairs`` to carry through (``, p.x``). ``names``: a table of name levels
     (``name_level_table``); without it the name level is computed in SQL (slower, same rule)."""
-    sides = ", ".join(f"{s}.{c} AS {s}_{c}" for s in "lr" for c in RECORD_COLUMNS)
+    sides = ", ".join(f"{s}.{c} AS {s}_{c}" for s in "lr" for c in (*RECORD_COLUMNS, "civic_num"))
     carried = ", ".join(x.strip().split(".")[-1] for x in extra.split(",") if x.strip())
+    sims = ", ".join(f"{v} AS {k}" for k, v in ADDRESS_SIMILARITIES.items())
     addr = ", ".join(f"{v} AS {k}" for k, v in ADDRESS_FEATURES.items())
+    recs = f"(SELECT rec_id, {', '.join(RECORD_COLUMNS)}, {CIVIC_NUMBER} AS civic_num FROM {records})"
     if names:
         cols = ", ".join(
             (
@@ -387,15 +406,15 @@ def levels_select(
             for c in comps
         )
         return f"""SELECT rec_a, rec_b, {cols}{", " + carried if carried else ""} FROM (
-            SELECT *, {addr} FROM (
+            SELECT *, {addr} FROM (SELECT *, {sims} FROM (
                 SELECT p.rec_a, p.rec_b{extra}, {sides}
-                FROM {pairs} p JOIN {records} l ON l.rec_id = p.rec_a JOIN {records} r ON r.rec_id = p.rec_b)) q
+                FROM {pairs} p JOIN {recs} l ON l.rec_id = p.rec_a JOIN {recs} r ON r.rec_id = p.rec_b))) q
             LEFT JOIN {names} nl ON nl.a = q.l_name_toks AND nl.b = q.r_name_toks"""
     cols = ", ".join(f"CAST({c.sql} AS TINYINT) AS lv_{c.name}" for c in comps)
     feats = ", ".join(f"{v} AS {k}" for k, v in name_features("l.name_toks", "r.name_toks").items())
-    keep = ", ".join(f"{s}_{c}" for s in "lr" for c in RECORD_COLUMNS)
+    keep = ", ".join(f"{s}_{c}" for s in "lr" for c in (*RECORD_COLUMNS, "civic_num"))
     return f"""SELECT rec_a, rec_b, {cols}{", " + carried if carried else ""} FROM (
         SELECT rec_a, rec_b{", " + carried if carried else ""}, {keep}, nm_ini, {addr},
                {_LR} AS nm_lr, {_RL} AS nm_rl, ({_SHARED}) AS nm_shared, least(nm_na, nm_nb) AS nm_n
-        FROM (SELECT p.rec_a, p.rec_b{extra}, {sides}, {feats}
-              FROM {pairs} p JOIN {records} l ON l.rec_id = p.rec_a JOIN {records} r ON r.rec_id = p.rec_b))"""
+        FROM (SELECT *, {sims} FROM (SELECT p.rec_a, p.rec_b{extra}, {sides}, {feats}
+              FROM {pairs} p JOIN {recs} l ON l.rec_id = p.rec_a JOIN {recs} r ON r.rec_id = p.rec_b)))"""
