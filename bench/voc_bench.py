@@ -123,14 +123,56 @@ def e5_cost(texts: list[str]) -> dict[str, Any]:
     }
 
 
+def student_cost(texts: list[str], layers: list[int]) -> dict[str, Any]:
+    """The per-text pipeline with a fine-tuned student's work added (docs/VOC.md, "Fine-tuned students"):
+    language, the fast head, the numpy forward of the first ``k`` e5 layers (``ordito.voc.encoder``) and a
+    3-class head, emotion, topics. The layers are e5's own (the speed of a pass does not depend on the
+    values of its weights; the accuracy of the fine-tuned ones is in docs/VOC.md)."""
+    import numpy as np
+
+    from ordito.voc import emotion, encoder, langid, student, topics
+    from ordito.voc.linear import Softmax
+    from ordito.voc.sentiment import load_model
+
+    model = load_model()
+    f = encoder.load_file()
+    head = Softmax(np.random.default_rng(0).standard_normal((f.H, 3)).astype(np.float32), np.zeros(3))
+    langid.detect("warm up the detector")
+    out: dict[str, Any] = {}
+    for k in layers:
+        enc = encoder.Encoder.truncated(k, f)
+        enc.encode(texts[:64], prefix=student.PREFIX)
+        t0 = time.perf_counter()
+        tokens = 0
+        for start in range(0, len(texts), 1000):
+            chunk = texts[start : start + 1000]
+            langs = [langid.detect(t).language for t in chunk]
+            p_fast = model.predict(chunk, langs).proba
+            seqs = student.tokenize(chunk)
+            tokens += sum(len(q) for q in seqs)
+            p = 0.5 * head.predict_proba(enc.forward_ids(seqs)) + 0.5 * p_fast
+            p.argmax(axis=1)
+            for t, lang in zip(chunk, langs, strict=True):
+                emotion.detect(t, lang)
+                topics.assign(t, lang)
+        s = time.perf_counter() - t0
+        out[str(k)] = {
+            "texts": len(texts),
+            "tokens_per_text_mean": round(tokens / len(texts), 1),
+            "seconds": round(s, 2),
+            "texts_per_second": round(len(texts) / s, 1),
+        }
+    return out
+
+
 def stage(customers: int, skip_accurate: bool) -> dict[str, Any]:
-    import ordito
     from ordito import voc
+    from ordito.workspace import Workspace
 
     company = demo_company(customers)
     cached = DATA / f"ws_voc_{customers}.duckdb"
     if not cached.exists():
-        w = ordito.Workspace(cached)
+        w = Workspace(cached)
         w.ingest(company)
         w.resolve()
         w.close()
@@ -138,7 +180,7 @@ def stage(customers: int, skip_accurate: bool) -> dict[str, Any]:
     shutil.copy(cached, work)
     out: dict[str, Any] = {"customers": customers}
     try:
-        ws = ordito.Workspace(work)
+        ws = Workspace(work)
         try:
             for tier in ("fast",) if skip_accurate else ("fast", "auto"):
                 res = voc.run(ws.engine, full=True, tier=tier)
@@ -163,6 +205,10 @@ def main() -> None:
     ap.add_argument("--accurate-texts", type=int, default=500)
     ap.add_argument("--customers", type=int, default=2000)
     ap.add_argument("--skip-accurate", action="store_true")
+    ap.add_argument(
+        "--student-layers", default="1,2,3", help="layers of the student passes to time ('' to skip)"
+    )
+    ap.add_argument("--skip-stage", action="store_true", help="no demo-company stage run")
     a = ap.parse_args()
     from ordito.voc import embed
     from ordito.voc.sentiment import load_model
@@ -174,7 +220,12 @@ def main() -> None:
     if not a.skip_accurate and embed.available() and model.e5_head is not None:
         results["pipeline_accurate"] = pipeline(texts[: a.accurate_texts], "accurate")
         results["e5_cost"] = e5_cost(texts[: a.accurate_texts])
-    results["stage"] = stage(a.customers, a.skip_accurate)
+    if a.student_layers and embed.available():
+        results["pipeline_student"] = student_cost(
+            texts[: min(len(texts), 2000)], [int(k) for k in a.student_layers.split(",")]
+        )
+    if not a.skip_stage:
+        results["stage"] = stage(a.customers, a.skip_accurate)
     after = uptime()
     fast = results["pipeline_fast"]["texts_per_second"]
     payload = {
@@ -195,7 +246,9 @@ def main() -> None:
             "fast = n-gram tier; accurate = n-gram + multilingual-e5-small blend; auto = accurate on customer "
             "texts, fast on the brand's. A load average above 1.5 means other work shared the 2 cores. e5_cost: "
             "the embedding step alone; its ceiling is numpy's float32 matrix rate on these cores divided by the "
-            "multiply-adds of one 12-layer pass over the mean tweet."
+            "multiply-adds of one 12-layer pass over the mean tweet. pipeline_student: the per-text pipeline "
+            "plus the numpy forward of the first k e5 layers and a head, by k (the pass a fine-tuned "
+            "student would run; its accuracy is in docs/VOC.md)."
         ),
     }
     p = write_result("voc", payload)
