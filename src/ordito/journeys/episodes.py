@@ -11,8 +11,9 @@ from __future__ import annotations
 import gc
 import hashlib
 import multiprocessing
+import multiprocessing.pool
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from itertools import groupby
 
@@ -37,34 +38,37 @@ def thread_scope(
     relationship survey) are numbered in the engine; the others are threaded in Python. Returns the number
     of threaded episodes (they are numbered first: ``ep`` below it).
     """
-    features.build(engine, params, full)
-    if progress:
-        progress("features", 0.3)
-    trivial = "(" + ", ".join(lit(r) for r in TRIVIAL_ROLES) + ")"
+    n_scope = int(engine.scalar("SELECT count(*) FROM _jscope") or 0)
+    # the threading worker starts (and imports) while the engine computes the features
+    with _worker(n_scope * UNITS_PER_CUSTOMER >= PARALLEL_MIN_UNITS) as pool:
+        features.build(engine, params, full)
+        if progress:
+            progress("features", 0.3)
+        trivial = "(" + ", ".join(lit(r) for r in TRIVIAL_ROLES) + ")"
 
-    def col(c: str) -> str:
-        if c in ("t0", "t1"):
-            return f"epoch({c}) AS {c}"
-        if c in LIST_COLUMNS:
-            return f"array_to_string({c}, chr(31)) AS {c}"
-        return c
+        def col(c: str) -> str:
+            if c in ("t0", "t1"):
+                return f"epoch({c}) AS {c}"
+            if c in LIST_COLUMNS:
+                return f"array_to_string({c}, chr(31)) AS {c}"
+            return c
 
-    tbl = engine.arrow(
-        f"""SELECT {", ".join(col(c) for c in UNIT_COLUMNS)} FROM _junit
-            WHERE role IS NULL OR role NOT IN {trivial} ORDER BY ck, _junit.t0, first_seq, ukey"""
-    )
-    cands: dict[str, list[str]] = {}
-    for ukey, cand in engine.execute(
-        """SELECT k.ukey, list(DISTINCT a.candidate ORDER BY a.candidate) FROM _jamb a
-           JOIN (SELECT unnest(seqs) AS seq, ukey FROM _jwu WHERE ck = '~'
-                 UNION ALL SELECT seq, ukey FROM _jevo WHERE ck = '~') k USING (seq)
-           GROUP BY k.ukey"""
-    ):
-        cands[ukey] = cand
-    if progress:
-        progress("threading", 0.35)
-    with _gc_paused():
-        unit_map, ep_tbl = _thread_all(tbl, params, cands)
+        tbl = engine.arrow(
+            f"""SELECT {", ".join(col(c) for c in UNIT_COLUMNS)} FROM _junit
+                WHERE role IS NULL OR role NOT IN {trivial} ORDER BY ck, _junit.t0, first_seq, ukey"""
+        )
+        cands: dict[str, list[str]] = {}
+        for ukey, cand in engine.execute(
+            """SELECT k.ukey, list(DISTINCT a.candidate ORDER BY a.candidate) FROM _jamb a
+               JOIN (SELECT unnest(seqs) AS seq, ukey FROM _jwu WHERE ck = '~'
+                     UNION ALL SELECT seq, ukey FROM _jevo WHERE ck = '~') k USING (seq)
+               GROUP BY k.ukey"""
+        ):
+            cands[ukey] = cand
+        if progress:
+            progress("threading", 0.35)
+        with _gc_paused():
+            unit_map, ep_tbl = _thread_all(tbl, params, cands, pool)
     del tbl
     n_threaded = int(ep_tbl.num_rows)
     if progress:
@@ -114,6 +118,24 @@ def episode_id(customer_key: str, first_seq: int) -> str:
 
 #: threading runs in two processes above this many units
 PARALLEL_MIN_UNITS = 200_000
+#: units per customer, roughly (the demo company has 5 to 6): when to start the worker before the units exist
+UNITS_PER_CUSTOMER = 4
+
+
+def _warm() -> None:
+    """A first task for the worker: unpickling it imports this module (and pyarrow) in the worker."""
+
+
+@contextmanager
+def _worker(start: bool) -> Iterator[multiprocessing.pool.Pool | None]:
+    """A spawned process for the second half of the threading, started now if ``start`` (spawned, not
+    forked: the parent has engine threads, and a fork copies their locks); ended when the block ends."""
+    if not start:
+        yield None
+        return
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        pool.apply_async(_warm)
+        yield pool
 
 
 @contextmanager
@@ -185,7 +207,9 @@ def _thread_slice(
         return part
 
 
-def _thread_all(tbl: pa.Table, params: Params, cands: dict[str, list[str]]) -> tuple[pa.Table, pa.Table]:
+def _thread_all(
+    tbl: pa.Table, params: Params, cands: dict[str, list[str]], pool: multiprocessing.pool.Pool | None = None
+) -> tuple[pa.Table, pa.Table]:
     """Thread every customer's units (in two processes when there are many: the customers are cut
     in two at a customer boundary; the result is the same as one process's), then adopt the units of
     nobody. Returns ``(ukey, ep, role)`` of every placed unit and one row per episode (customer_key,
@@ -202,10 +226,11 @@ def _thread_all(tbl: pa.Table, params: Params, cands: dict[str, list[str]]) -> t
         cut += 1
     slices = [tbl.slice(0, cut), tbl.slice(cut, n - cut)] if n >= PARALLEL_MIN_UNITS else [tbl.slice(0, n)]
     if len(slices) > 1:
-        # the second half in another process, spawned, not forked (the parent has engine threads, and a fork
-        # copies their locks), while this one threads the first half
-        ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(1) as pool:
+        # the second half in another process (``_worker``), while this one threads the first half
+        with ExitStack() as stack:
+            if pool is None:
+                pool = stack.enter_context(_worker(True))
+            assert pool is not None
             other = pool.apply_async(_thread_slice, (_to_ipc(slices[1]), params, candidates, True))
             parts = [_thread_slice(slices[0], params, candidates), other.get()]
     else:

@@ -20,6 +20,9 @@ Only what a real silo export carries is read (events and their properties), neve
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from ..store.base import Engine
 from ..store.sqlutil import lit
 from .params import (
@@ -399,6 +402,23 @@ FROM amb JOIN nb ON nb.id = amb.identifier_id JOIN identity_map m ON m.identifie
 """
 
 
+@contextmanager
+def _hits_probe(engine: Engine) -> Iterator[None]:
+    """Every web hit is joined to its customer: DuckDB's last join optimizer, which picks the side to hash
+    from estimated sizes, hashed the hits (their whole properties, 5 GB) instead of ``event_customer``
+    (two narrow columns); without it the same statement took about a fifth less CPU (interleaved runs on
+    the 12.5M-event workspace). A full run only: an incremental one reads the events of a few customers."""
+    if engine.dialect != "duckdb":
+        yield
+        return
+    before = engine.scalar("SELECT current_setting('disabled_optimizers')")
+    engine.execute("SET disabled_optimizers = 'build_side_probe_side'")
+    try:
+        yield
+    finally:
+        engine.execute(f"SET disabled_optimizers = {lit(str(before or ''))}")
+
+
 def build(engine: Engine, params: Params, full: bool = False) -> None:
     """Build ``_jwu``, ``_jevo``, ``_jukey`` and ``_junit`` for the customers in ``_jscope`` (every customer with
     ``full``; and ``_jamb``: the ambiguous events whose candidates they are)."""
@@ -407,7 +427,11 @@ def build(engine: Engine, params: Params, full: bool = False) -> None:
            WHERE candidate IN (SELECT customer_key FROM _jscope)"""
     )
     for stmt in web_events_sql(params, full).split(";\n\n"):
-        engine.execute(stmt)
+        if full and "TEMP TABLE _jwu" in stmt:
+            with _hits_probe(engine):
+                engine.execute(stmt)
+        else:
+            engine.execute(stmt)
     engine.execute(other_events_sql(params, full))
     for stmt in units_sql(params).split(";\n\n"):
         engine.execute(stmt)
