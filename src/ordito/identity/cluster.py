@@ -153,11 +153,15 @@ def constrained(
             return groups, shared, refused
 
 
+def key_candidate(seed: str, i: int) -> str:
+    """The i-th candidate key of a home identifier (``kind:value``): the next one when it is taken."""
+    return "cus_" + hashlib.md5((seed if i == 0 else f"{seed}#{i}").encode()).hexdigest()[:16]
+
+
 def new_key(home: Node, taken: set[str]) -> str:
     seed = f"{home.kind}:{home.value}"
     for i in range(100):
-        h = hashlib.md5((seed if i == 0 else f"{seed}#{i}").encode()).hexdigest()[:16]
-        key = f"cus_{h}"
+        key = key_candidate(seed, i)
         if key not in taken:
             return key
     raise RuntimeError("could not allocate a customer key")  # pragma: no cover

@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from ..store.duckdb import DuckDBEngine
 from ..store.schema import create_indexes, drop_indexes, recreate
+from . import cluster
 from . import normalize as nz
 from . import normalize_sql as ns
 from .cluster import Change, Edge, Node, assign_keys, components, constrained
@@ -76,6 +77,25 @@ class ResolveResult:
     fuzzy_refused: int = 0
     fuzzy_edges: int = 0  # fuzzy/reviewed links between components considered by the union
     fuzzy_fast_edges: int = 0  # of those, in components without a conflict (united vectorised)
+
+
+class _KeysInUse(set[str]):
+    """Customer keys in use, as ``assign_keys`` asks: the keys it adds, the keys among ``checked`` that
+    exist (``known``), and any other key looked up in the workspace when asked."""
+
+    def __init__(self, eng: DuckDBEngine, checked: set[str], known: set[str]) -> None:
+        super().__init__(known)
+        self.eng, self.checked = eng, checked
+
+    def __contains__(self, key: object) -> bool:
+        if super().__contains__(key) or key in self.checked:
+            return super().__contains__(key)
+        return bool(
+            self.eng.one(
+                "SELECT 1 FROM customers WHERE customer_key = ? UNION ALL SELECT 1 FROM _map_new WHERE customer_key = ?",
+                [key, key],
+            )
+        )
 
 
 def _case(col: str, mapping: dict[str, int], default: int) -> str:
@@ -815,12 +835,7 @@ class Resolver:
                     f"SELECT customer_key, first_seen FROM customers WHERE customer_key IN ({in_play})"
                 )
             }
-            taken = {
-                r[0]
-                for r in e.execute(
-                    "SELECT customer_key FROM customers UNION SELECT customer_key FROM _map_new"
-                )
-            }
+            taken = self._taken_keys(list(groups_d.values()), nodes)
             mapping, changes = assign_keys(list(groups_d.values()), nodes, old_key, key_order, homes, taken)
             for c in changes:  # the merged customer's home: what `customer unmerge` separates again
                 if c.action == "merge" and c.other_key in homes:
@@ -852,6 +867,30 @@ class Resolver:
         res.splits += sum(1 for c in changes if c.action == "split")
         self._write_map(changes)
         self._record(changes)
+
+    def _taken_keys(self, groups: list[list[int]], nodes: dict[int, Node]) -> set[str]:
+        """The existing keys ``new_key`` must avoid, without reading every customer key: the first two
+        candidates of every member's (any may become a home) are looked up at once, any other key when
+        asked (``_KeysInUse``)."""
+        e = self.eng
+        cands = sorted(
+            {
+                cluster.key_candidate(f"{nodes[n].kind}:{nodes[n].value}", i)
+                for g in groups
+                for n in g
+                for i in range(2)
+            }
+        )
+        e.register("_kc", pa.table({"k": pa.array(cands, pa.string())}))
+        try:
+            known = {
+                str(r[0])
+                for r in e.execute("""SELECT customer_key FROM customers WHERE customer_key IN (SELECT k FROM _kc)
+                    UNION SELECT customer_key FROM _map_new WHERE customer_key IN (SELECT k FROM _kc)""")
+            }
+        finally:
+            e.unregister("_kc")
+        return _KeysInUse(e, set(cands), known)
 
     def _revive(self, mapping: dict[int, str], changes: list[Change]) -> None:
         """A group split off that holds the home identifier of a merged customer gets its old key back."""
@@ -982,10 +1021,17 @@ class Resolver:
             e.execute("DELETE FROM event_customer WHERE seq IN (SELECT seq FROM _aff_seq)")
             scope = "WHERE l.seq IN (SELECT seq FROM _aff_seq)"
         # rank of each identifier as the name of an event's customer; NULL key for shared/placeholder ones
+        # (an incremental run: only the identifiers of the events it assigns, not the million-row table)
+        only = (
+            ""
+            if full
+            else "WHERE i.identifier_id IN (SELECT identifier_id FROM event_links WHERE seq IN (SELECT seq FROM _aff_seq))"
+        )
         e.execute(f"""CREATE OR REPLACE TEMP TABLE _idkey AS
             SELECT i.identifier_id, m.customer_key, {PRIORITY_CASE.replace("kind", "i.kind")} * 1000000000000
                    + i.identifier_id AS rank
-            FROM identifiers i LEFT JOIN identity_map m ON m.identifier_id = i.identifier_id AND i.status = 'active'""")
+            FROM identifiers i LEFT JOIN identity_map m ON m.identifier_id = i.identifier_id AND i.status = 'active'
+            {only}""")
         # events with one identifier: a join; with several: the best-ranked identifier with a customer
         cond = "" if not scope else " AND " + scope.removeprefix("WHERE ")
         e.execute(f"""INSERT INTO event_customer

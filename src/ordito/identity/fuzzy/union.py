@@ -98,10 +98,14 @@ def _names_conflict(x: int, y: int) -> bool:
     return c
 
 
+def _name_text(i: int) -> str:
+    return " ".join(sorted(_NAME_TOKENS[i]))
+
+
 def why_not(a: Group, b: Group, cannot: set[tuple[int, int]]) -> str | None:
     """The reason the two groups cannot be one person, or None."""
     if a.kinds and b.kinds:
-        for k, v in a.kinds.items():
+        for k, v in sorted(a.kinds.items()):
             w = b.kinds.get(k)
             if w and v + w > limit_of(k[0]):
                 what = f"{k[0]} ({k[1]})" if k[1] else k[0]
@@ -113,11 +117,12 @@ def why_not(a: Group, b: Group, cannot: set[tuple[int, int]]) -> str | None:
         and not any(dob_compatible(x, y) for x in a.dobs for y in b.dobs)
     ):
         return f"different birth dates ({min(a.dobs)} / {min(b.dobs)})"
-    for x in a.names:
-        for y in b.names:
-            if _names_conflict(x, y):
-                nx, ny = (" ".join(sorted(_NAME_TOKENS[i])) for i in (x, y))
-                return f"different people's names ({nx} / {ny})"
+    if any(_names_conflict(x, y) for x in a.names for y in b.names):
+        # the pair cited: the first in alphabetical order (name ids depend on the order names were met)
+        nx, ny = min(
+            (_name_text(x), _name_text(y)) for x in a.names for y in b.names if _names_conflict(x, y)
+        )
+        return f"different people's names ({nx} / {ny})"
     if cannot:
         small, big = (a, b) if len(a.nodes) <= len(b.nodes) else (b, a)
         for n in small.nodes:
