@@ -50,18 +50,20 @@ def _state(engine: Engine) -> tuple[int | None, str | None, str | None]:
 
 #: the stages whose output the journeys read besides the events: who each event is (identity resolution
 #: rewrites ``event_customer`` only in a run that stamps its ``stage_state`` row) and the texts' sentiment
+#: (whose scores are also followed by their latest ``analyzed_at``, as the incremental scope does)
 INPUT_STAGES = ("identity", "voc")
 
 
-def _inputs(engine: Engine) -> str:
-    """The ``stage_state`` rows of :data:`INPUT_STAGES`, as text: a run that finds them as the last run left
-    them, and no event after its watermark, has nothing to do."""
+def _inputs(engine: Engine, has_voc: bool) -> str:
+    """The ``stage_state`` rows of :data:`INPUT_STAGES` and the time of the latest sentiment score, as text:
+    a run that finds them as the last run left them, and no event after its watermark, has nothing to do."""
     rows = engine.execute(
         "SELECT stage, watermark_seq, CAST(updated_at AS VARCHAR) FROM stage_state WHERE stage IN (?, ?) "
         "ORDER BY stage",
         list(INPUT_STAGES),
     )
-    return json.dumps([list(r) for r in rows or []])
+    scored = engine.scalar("SELECT CAST(max(analyzed_at) AS VARCHAR) FROM voc") if has_voc else None
+    return json.dumps([[list(r) for r in rows or []], scored])
 
 
 def _affected_sql(watermark: int, voc_since: str | None) -> str:
@@ -238,7 +240,8 @@ def _analyze(
     watermark_now = int(top) if top is not None else 0
     as_of = params.as_of or str(engine.scalar("SELECT max(occurred_at) FROM events") or "1970-01-01 00:00:00")
     watermark, old_fp, old_as_of = _state(engine)
-    inputs = _inputs(engine)
+    has_voc = _has_voc(engine)
+    inputs = _inputs(engine, has_voc)
     if (
         not full
         and watermark is not None
@@ -257,7 +260,6 @@ def _analyze(
             seconds=round(time.perf_counter() - t_start, 3),
             reason="nothing new",
         )
-    has_voc = _has_voc(engine)
     reason = (
         "requested"
         if full
