@@ -101,6 +101,10 @@ class Tokenizer:
             i = back[i]
         return tuple(reversed(out))
 
+    def clear_cache(self) -> None:
+        """Forget the segmentations of words seen so far (benchmarks)."""
+        self._word.cache_clear()
+
     def content(self, text: str) -> list[int]:
         """Token ids of ``text`` without ``<s>``/``</s>``."""
         t = text.translate(self._trans) if self._trans else text
@@ -298,13 +302,22 @@ class Encoder:
         if n == 0:
             return np.zeros((0, self.H), np.float32)
         lens = np.array([len(s) for s in seqs])
+        x = self.hidden_ids(seqs)
+        seg = np.repeat(np.arange(n), lens)
+        sums = np.zeros((n, self.H), np.float32)
+        np.add.at(sums, seg, x)
+        out: np.ndarray = sums / lens[:, None].astype(np.float32)
+        return out
+
+    def hidden_ids(self, seqs: Sequence[Sequence[int]]) -> np.ndarray:
+        """Last hidden state of every token of the concatenated sequences: (total tokens, H)."""
+        lens = np.array([len(s) for s in seqs])
         ids = np.concatenate([np.asarray(s, np.int64) for s in seqs])
         pos = np.concatenate([np.arange(m) for m in lens])
         x = self.file.word_rows(ids) + self.emb["pos"][pos] + self.emb["type"]
         x = _layernorm(x, self.emb["eln.w"], self.emb["eln.b"], self.eps)
         H, NH = self.H, self.NH
         hd = H // NH
-        seg = np.repeat(np.arange(n), lens)
         chunks = _chunks(lens, CHUNK)
         for ly in self.layers:
             q = x @ ly["q.w"] + ly["q.b"]
@@ -328,10 +341,7 @@ class Encoder:
                 x[a : a + FFN_ROWS] = _layernorm(
                     xb + mid @ ly["fo.w"] + ly["fo.b"], ly["oln.w"], ly["oln.b"], self.eps
                 )
-        sums = np.zeros((n, H), np.float32)
-        np.add.at(sums, seg, x)
-        out: np.ndarray = sums / lens[:, None].astype(np.float32)
-        return out
+        return x
 
     def encode(
         self,
