@@ -91,7 +91,8 @@ def main() -> None:
             ing_c = idn["ingest_whole_company"]
             lines += [
                 f"Ingest of the whole demo company (ten silos, {ing_c['events']:,} events, "
-                f"{ing_c['quarantined']:,} quarantined): {ing_c['seconds']} s.",
+                f"{ing_c['quarantined']:,} quarantined): {ing_c['seconds']} s"
+                + (f" ({ing_c['note']})." if ing_c.get("note") else "."),
                 "",
             ]
         if idn.get("notes"):
