@@ -20,9 +20,6 @@ Only what a real silo export carries is read (events and their properties), neve
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from ..store.base import Engine
 from ..store.sqlutil import lit
 from .params import (
@@ -402,23 +399,6 @@ FROM amb JOIN nb ON nb.id = amb.identifier_id JOIN identity_map m ON m.identifie
 """
 
 
-@contextmanager
-def _hits_probe(engine: Engine) -> Iterator[None]:
-    """Every web hit is joined to its customer: DuckDB's last join optimizer, which picks the side to hash
-    from estimated sizes, hashed the hits (their whole properties, 5 GB) instead of ``event_customer``
-    (two narrow columns); without it the same statement took about a fifth less CPU (interleaved runs on
-    the 12.5M-event workspace). A full run only: an incremental one reads the events of a few customers."""
-    if engine.dialect != "duckdb":
-        yield
-        return
-    before = engine.scalar("SELECT current_setting('disabled_optimizers')")
-    engine.execute("SET disabled_optimizers = 'build_side_probe_side'")
-    try:
-        yield
-    finally:
-        engine.execute(f"SET disabled_optimizers = {lit(str(before or ''))}")
-
-
 def build(engine: Engine, params: Params, full: bool = False) -> None:
     """Build ``_jwu``, ``_jevo``, ``_jukey`` and ``_junit`` for the customers in ``_jscope`` (every customer with
     ``full``; and ``_jamb``: the ambiguous events whose candidates they are)."""
@@ -428,7 +408,12 @@ def build(engine: Engine, params: Params, full: bool = False) -> None:
     )
     for stmt in web_events_sql(params, full).split(";\n\n"):
         if full and "TEMP TABLE _jwu" in stmt:
-            with _hits_probe(engine):
+            # every web hit is joined to its customer: DuckDB's last join optimizer, which picks the side to
+            # hash from estimated sizes, hashed the hits (their whole properties, 5 GB) instead of
+            # ``event_customer`` (two narrow columns); without it the statement took about a fifth less CPU
+            # (interleaved runs on the 12.5M-event workspace). A full run only: an incremental one reads the
+            # events of a few customers
+            with engine.setting("disabled_optimizers", "build_side_probe_side"):
                 engine.execute(stmt)
         else:
             engine.execute(stmt)

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -206,24 +205,11 @@ def analyze(
     progress: Callable[[str, float], None] | None = None,
 ) -> AnalyzeResult:
     """Build or update episodes, contacts and friction. Returns what was done."""
-    with _unordered_inserts(engine):
+    # DuckDB keeps the order of the rows a query inserts unless told not to, which costs the stage's
+    # temporary tables of millions of rows a good part of their time (measured, D23); every read of them
+    # that needs an order says so (ORDER BY)
+    with engine.setting("preserve_insertion_order", False):
         return _analyze(engine, params, full=full, progress=progress)
-
-
-@contextmanager
-def _unordered_inserts(engine: Engine) -> Iterator[None]:
-    """DuckDB keeps the order of the rows a query inserts unless told not to, which costs the stage's
-    temporary tables of millions of rows a good part of their time (measured); every read of them that
-    needs an order says so (ORDER BY)."""
-    if engine.dialect != "duckdb":
-        yield
-        return
-    before = engine.scalar("SELECT current_setting('preserve_insertion_order')")
-    engine.execute("SET preserve_insertion_order = false")
-    try:
-        yield
-    finally:
-        engine.execute(f"SET preserve_insertion_order = {'true' if before else 'false'}")
 
 
 def _analyze(

@@ -297,14 +297,8 @@ class Ingestor:
 
         # Records carry their own number (Parquet's file_row_number, the rowid of the parsed CSV/JSON table),
         # so DuckDB may write in parallel, out of order (35% faster on 2 cores).
-        ordered = False
-        if not ordered:
-            self.eng.execute("SET preserve_insertion_order = false")
-        try:
+        with self.eng.setting("preserve_insertion_order", False):
             self._watch(insert, str(job.path), index, total)
-        finally:
-            if not ordered:
-                self.eng.execute("SET preserve_insertion_order = true")
         n_new = int(str(inserted[0][0])) if inserted else 0
         # the same key twice in this file: keep the first; identical repeats are duplicates, the rest quarantine
         dup_conflicts = 0

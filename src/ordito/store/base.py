@@ -6,6 +6,7 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, final
 
 import pyarrow as pa
@@ -81,6 +82,11 @@ class Engine(ABC):
     def records(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = self.arrow(sql, params).to_pylist()
         return rows
+
+    def setting(self, name: str, value: bool | int | str) -> AbstractContextManager[None]:
+        """The engine's setting ``name`` set to ``value`` for the block, then restored. Settings are tuning
+        (threads, insertion order, optimizers), never results: an engine without it ignores the block."""
+        return nullcontext()
 
     def script(self, statements: Sequence[str]) -> None:
         for s in statements:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import pyarrow as pa
 from .. import settings
 from ..errors import WorkspaceLockedError
 from .base import Engine, Params, store_error
+from .sqlutil import lit
 
 _LOCK_RE = re.compile(r"Conflicting lock is held in (?P<prog>.*?) \(PID (?P<pid>\d+)\)")
 
@@ -114,16 +115,18 @@ class DuckDBEngine(Engine):
         return rows
 
     @contextmanager
-    def one_thread(self) -> Iterator[None]:
-        """Run the block's statements on one engine thread (the setting is the database's), then restore."""
-        threads = int(self._con.execute("SELECT current_setting('threads')").fetchall()[0][0])
-        if threads > 1:
-            self._con.execute("SET threads = 1")
+    def setting(self, name: str, value: bool | int | str) -> Iterator[None]:
+        """``SET name = value`` for the block, then the value it had (settings are the database's)."""
+        before = self._con.execute("SELECT current_setting(?)", [name]).fetchall()[0][0]
+        self._con.execute(f"SET {name} = {_setting_value(value)}")
         try:
             yield
         finally:
-            if threads > 1:
-                self._con.execute(f"SET threads = {threads}")
+            self._con.execute(f"SET {name} = {_setting_value(before)}")
+
+    def one_thread(self) -> AbstractContextManager[None]:
+        """Run the block's statements on one engine thread, then restore."""
+        return self.setting("threads", 1)
 
     def _arrow(self, sql: str, params: Params) -> pa.Table:
         rel = self._con.sql(sql, params=params) if params is not None else self._con.sql(sql)
@@ -148,3 +151,12 @@ class DuckDBEngine(Engine):
 
     def close(self) -> None:
         self._con.close()
+
+
+def _setting_value(value: object) -> str:
+    """A setting's value as DuckDB's SET reads it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return lit(str(value if value is not None else ""))
