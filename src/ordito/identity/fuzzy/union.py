@@ -117,11 +117,10 @@ def why_not(a: Group, b: Group, cannot: set[tuple[int, int]]) -> str | None:
         and not any(dob_compatible(x, y) for x in a.dobs for y in b.dobs)
     ):
         return f"different birth dates ({min(a.dobs)} / {min(b.dobs)})"
-    if any(_names_conflict(x, y) for x in a.names for y in b.names):
+    conflicting = [(_name_text(x), _name_text(y)) for x in a.names for y in b.names if _names_conflict(x, y)]
+    if conflicting:
         # the pair cited: the first in alphabetical order (name ids depend on the order names were met)
-        nx, ny = min(
-            (_name_text(x), _name_text(y)) for x in a.names for y in b.names if _names_conflict(x, y)
-        )
+        nx, ny = min(conflicting)
         return f"different people's names ({nx} / {ny})"
     if cannot:
         small, big = (a, b) if len(a.nodes) <= len(b.nodes) else (b, a)
