@@ -316,8 +316,6 @@ def cross_validate(
     binary sentences) always in training; out-of-fold probabilities of the student, of the n-gram head
     (``C`` = 1) and of the frozen 12-layer embedding head (sentiment-2's ``C`` = 3) on the same texts.
     Never reads a test split."""
-    import hashlib
-
     from . import train as tr
     from .data import load
     from .features import Vectoriser
@@ -331,7 +329,7 @@ def cross_validate(
     texts = tr._cat([d.train.texts + d.dev.texts for d in it])
     y = np.array(tr._cat([d.train.labels + d.dev.labels for d in it]))
     allowed = tr._allowed(it, "train+dev")
-    fold = np.array([int(hashlib.md5(t.encode()).hexdigest(), 16) % k_folds for t in texts])
+    fold = tr.text_folds(texts, k_folds)
     o_texts = tr._cat([d.train.texts + d.dev.texts for d in oth])
     o_y = np.array(tr._cat([d.train.labels + d.dev.labels for d in oth]), dtype=np.int64)
     o_al = tr._allowed(oth, "train+dev") if oth else np.zeros((0, 3), bool)

@@ -42,6 +42,11 @@ BLEND = tuple(round(x * 0.1, 1) for x in range(11))
 Progress = Callable[[str], None]
 
 
+def text_folds(texts: Sequence[str], k: int) -> np.ndarray:
+    """The cross-validation fold of each text: md5 of the text modulo ``k`` (fixed, order-independent)."""
+    return np.array([int(hashlib.md5(t.encode()).hexdigest(), 16) % k for t in texts])
+
+
 def macro_f1(
     y: Sequence[int] | np.ndarray, pred: Sequence[int] | np.ndarray, labels: Sequence[int] = (0, 1, 2)
 ) -> float:
@@ -126,7 +131,7 @@ def _cv_blend(
     ]
     o_y = [np.array(d.train.labels + d.dev.labels) for d in others]
     o_al = [_allowed([d], "train+dev") for d in others]
-    fold = np.array([int(hashlib.md5(t.encode()).hexdigest(), 16) % k for t in texts])
+    fold = text_folds(texts, k)
     p_fast, p_e5 = np.zeros((len(y), 3)), np.zeros((len(y), 3))
     for f in range(k):
         tr, te = fold != f, fold == f
