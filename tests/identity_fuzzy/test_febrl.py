@@ -12,6 +12,7 @@ import pytest
 from ordito.identity.fuzzy.linker import link_tables
 from ordito.store.duckdb import DuckDBEngine
 from tests.conftest import REAL_DATA
+from tests.identity_fuzzy.test_levels import compare_levels
 
 pytestmark = pytest.mark.realdata
 
@@ -75,3 +76,10 @@ def test_blocking_keeps_nearly_every_true_pair_and_few_others(febrl: DuckDBEngin
     )
     assert kept >= 4985
     assert n_pairs < 3 * 5000  # near-linear: a few candidates per record, not 25M pairs
+
+
+@pytest.mark.parametrize("scheme", ["parts", "household"])
+def test_numpy_levels_equal_the_sql_reference_on_every_candidate_pair(
+    febrl: DuckDBEngine, scheme: str
+) -> None:
+    assert compare_levels(febrl, "_fz_pairs", "_fz_rec", scheme, tag="") > 5000

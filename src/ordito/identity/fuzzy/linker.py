@@ -41,22 +41,34 @@ RAW_COLUMNS = (
 def normalise(eng: DuckDBEngine, raw: str, out: str) -> None:
     """Canonical attributes of the raw records of ``raw`` into the temp table ``out``.
 
-    Two materialised steps: an expression referenced twice in one query can be evaluated twice, and the
-    folded address feeds both the street and the civic number."""
+    Names, addresses, cities and birth dates are normalised once per distinct raw value and joined back
+    (a million records hold 380k names, 232k addresses and 39 cities: half the work of normalising every
+    record). The folded address feeds both the street and the civic number, so it is materialised first."""
     full = "coalesce(nullif(concat_ws(' ', first_name, last_name), ''), name)"
-    email_ok = "regexp_full_match(lower(trim(email)), '[^@\\s]+@[^@\\s]+\\.[a-z]{2,}')"
-    eng.execute(f"""CREATE OR REPLACE TEMP TABLE {out}_s1 AS
-        SELECT rec_id, node_id, src, {full} AS name, {nz.name_tokens(full)} AS name_toks,
-        {nz.birth_date("birth_date")} AS dob, {nz.address_folded("address")} AS af,
-        {nz.postcode("postcode")} AS postcode, {nz.city("city")} AS city,
-        CASE WHEN {email_ok} THEN lower(trim(email)) END AS email, {nz.email_local("email")} AS email_local,
-        {nz.phone_digits("phone")} AS phone, {nz.phone_tail("phone")} AS phone_tail
-        FROM {raw}""")
+    email_ok = "regexp_full_match(lower(trim(r.email)), '[^@\\s]+@[^@\\s]+\\.[a-z]{2,}')"
+    eng.execute(f"""CREATE OR REPLACE TEMP TABLE {out}_n AS
+        SELECT first_name, last_name, name AS raw_name, {full} AS name, {nz.name_tokens(full)} AS name_toks
+        FROM (SELECT DISTINCT first_name, last_name, name FROM {raw})""")
+    eng.execute(f"""CREATE OR REPLACE TEMP TABLE {out}_a AS
+        SELECT address, {nz.street("af", folded=True)} AS street, {nz.civic("af", folded=True)} AS civic
+        FROM (SELECT address, {nz.address_folded("address")} AS af FROM (SELECT DISTINCT address FROM {raw}))""")
+    eng.execute(f"""CREATE OR REPLACE TEMP TABLE {out}_c AS
+        SELECT city AS raw_city, {nz.city("city")} AS city FROM (SELECT DISTINCT city FROM {raw})""")
+    eng.execute(f"""CREATE OR REPLACE TEMP TABLE {out}_d AS
+        SELECT birth_date, {nz.birth_date("birth_date")} AS dob FROM (SELECT DISTINCT birth_date FROM {raw})""")
     eng.execute(f"""CREATE OR REPLACE TEMP TABLE {out} AS
-        SELECT rec_id, node_id, src, name, name_toks, dob, {nz.street("af", folded=True)} AS street,
-               {nz.civic("af", folded=True)} AS civic, postcode, city, email, email_local, phone, phone_tail
-        FROM {out}_s1""")
-    eng.execute(f"DROP TABLE {out}_s1")
+        SELECT r.rec_id, r.node_id, r.src, n.name, n.name_toks, d.dob, a.street, a.civic,
+               {nz.postcode("r.postcode")} AS postcode, c.city,
+               CASE WHEN {email_ok} THEN lower(trim(r.email)) END AS email, {nz.email_local("r.email")} AS email_local,
+               {nz.phone_digits("r.phone")} AS phone, {nz.phone_tail("r.phone")} AS phone_tail
+        FROM {raw} r
+        LEFT JOIN {out}_n n ON n.first_name IS NOT DISTINCT FROM r.first_name
+             AND n.last_name IS NOT DISTINCT FROM r.last_name AND n.raw_name IS NOT DISTINCT FROM r.name
+        LEFT JOIN {out}_a a ON a.address IS NOT DISTINCT FROM r.address
+        LEFT JOIN {out}_c c ON c.raw_city IS NOT DISTINCT FROM r.city
+        LEFT JOIN {out}_d d ON d.birth_date IS NOT DISTINCT FROM r.birth_date""")
+    for t in "nacd":
+        eng.execute(f"DROP TABLE {out}_{t}")
 
 
 @dataclass
@@ -220,8 +232,10 @@ def score_select(
         levels_table(eng, pairs, records, "_fz_slv", extra, model.comparisons)
         levels = "_fz_slv"
     lv = f"SELECT * FROM {levels}"
+    # each record's name frequency first (a join on names over the records, not over the pairs)
     tf_join = (
-        f"LEFT JOIN {records} ra ON ra.rec_id = s.rec_a LEFT JOIN {tf} t ON t.name_toks = ra.name_toks"
+        f"""LEFT JOIN (SELECT r.rec_id, t.tf FROM {records} r JOIN {tf} t ON t.name_toks = r.name_toks) t
+            ON t.rec_id = s.rec_a"""
         if tf
         else ""
     )

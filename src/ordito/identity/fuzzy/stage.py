@@ -262,7 +262,9 @@ class FuzzyStage:
         # records come from a temp copy: joins on a table written in the same transaction plan badly
         e.execute("""CREATE OR REPLACE TEMP TABLE _fz_recs AS SELECT * FROM fuzzy_records
                      WHERE rec_id IN (SELECT rec_a FROM _fz_cand UNION SELECT rec_b FROM _fz_cand)""")
-        levels_table(e, "_fz_cand", "_fz_recs", "_fz_lv", ", p.node_a, p.node_b", SCHEMES[scheme])
+        levels_table(
+            e, "_fz_cand", "_fz_recs", "_fz_lv", ", p.node_a, p.node_b", SCHEMES[scheme], records_paired=True
+        )
         n_records = int(e.scalar("SELECT count(*) FROM fuzzy_records"))
         if retrain or (model is None and n_records >= int(cfg["min_train_records"])):
             if not full:  # train on every record's pairs, not only the new ones
