@@ -114,6 +114,18 @@ def test_namespaces_keep_crm_and_shop_ids_apart(ws: ordito.Workspace, tmp_path: 
     assert {m.value for m in ms} == {"crm:123", "shop:123"} and len({m.customer_key for m in ms}) == 2
 
 
+def test_masked_phone_numbers_are_not_identifiers(ws: ordito.Workspace, tmp_path: Path) -> None:
+    # two people whose masked numbers show the same digits (333 ... 4567): phonenumbers would read both as
+    # +393334567, an identifier they would share
+    a = rec(email="anna@x.it", phone="333 *** 4567", name="Anna Verdi")
+    b = rec(email="bruno@y.it", phone="333 xxx 4567", name="Bruno Neri")
+    load(ws, tmp_path, [a, b])
+    assert key_of(ws, a["id"]) != key_of(ws, b["id"])
+    rows = ws.sql("SELECT valid, reason FROM identifier_norm WHERE kind = 'phone' ORDER BY raw")
+    assert rows and all(not v and "masked" in (r or "") for v, r in rows), rows
+    assert not ws.sql("SELECT 1 FROM identifiers WHERE kind = 'phone'")
+
+
 def test_family_phone_is_shared_not_merged(ws: ordito.Workspace, tmp_path: Path) -> None:
     mum = [rec(crm="1", email="giulia@x.it", phone="011 555 1234", name="Giulia Rossi")]
     dad = [rec(crm="2", email="paolo@y.it", phone="+39 011 5551234", name="Paolo Rossi")]

@@ -47,6 +47,9 @@ def _phones(rng: random.Random) -> list[tuple[str, str]]:
             "",
             "12",
             f"+{cc}{intl}123456789",
+            f"{nat[:3]} *** {nat[-4:]}",
+            f"+{cc} {intl[:3]} xxx {intl[-4:]}",
+            f"•••• {nat[-4:]}",
         ]
         out.extend((w, region) for w in writings)
     return out

@@ -30,6 +30,10 @@ _EMAIL_RE = re.compile(
 )
 _GMAIL = frozenset({"gmail.com", "googlemail.com"})
 _E164_RE = re.compile(r"^\+[1-9]\d{7,14}$")
+#: a number written with some digits hidden ("333 *** 4567", "+39 333 xxx 4567", "•••• 4567"): its visible
+#: digits are not a number (phonenumbers would read "3334567"), and two people share them easily
+MASKED_RE = re.compile(r"[*•]|[xX]{2,}")
+MASKED_REASON = "masked number (some digits hidden): not an identifier"
 _WITHHELD = frozenset(
     {
         "anonymous",
@@ -87,6 +91,8 @@ def phone(raw: str, region: str | None) -> Normalized:
         return _bad("empty")
     if s.lower() in _WITHHELD:
         return _bad("withheld or unknown number")
+    if MASKED_RE.search(s):
+        return _bad(MASKED_REASON)
     compact = re.sub(r"[\s\-./()]", "", s)
     if compact.startswith("00"):
         compact = "+" + compact[2:]

@@ -15,7 +15,14 @@ import re
 import phonenumbers
 
 from ..store.sqlutil import lit
-from .normalize import _PLACEHOLDER_EMAIL_DOMAINS, _PLACEHOLDER_EMAIL_LOCAL, _WITHHELD, ROLE_LOCAL_PARTS
+from .normalize import (
+    _PLACEHOLDER_EMAIL_DOMAINS,
+    _PLACEHOLDER_EMAIL_LOCAL,
+    _WITHHELD,
+    MASKED_RE,
+    MASKED_REASON,
+    ROLE_LOCAL_PARTS,
+)
 
 _EMAIL_RE = (
     r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -116,11 +123,15 @@ def phone_sql(raw: str, region: str, regions: list[str]) -> tuple[str, str, str]
         )
         cases.append(f"WHEN upper({region}) = {lit(rg)} AND {ok} THEN '+{cc}' || {nat}")
     national = f"CASE {' '.join(cases)} END" if cases else "NULL"
+    masked = f"regexp_matches({raw}, {lit(MASKED_RE.pattern)})"
     value = (
-        f"CASE WHEN trim({raw}) = '' OR {withheld} THEN NULL WHEN {intl_ok} THEN {compact} "
+        f"CASE WHEN trim({raw}) = '' OR {withheld} OR {masked} THEN NULL WHEN {intl_ok} THEN {compact} "
         f"WHEN NOT starts_with({compact}, '+') THEN {national} END"
     )
-    reason = f"CASE WHEN trim({raw}) = '' THEN 'empty' WHEN {withheld} THEN 'withheld or unknown number' END"
+    reason = (
+        f"CASE WHEN trim({raw}) = '' THEN 'empty' WHEN {withheld} THEN 'withheld or unknown number' "
+        f"WHEN {masked} THEN {lit(MASKED_REASON)} END"
+    )
     needs = f"({value}) IS NULL AND ({reason}) IS NULL"
     return value, reason, needs
 
