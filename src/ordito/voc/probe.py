@@ -303,7 +303,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/ordito-probe"), help="states and results")
     ap.add_argument("--variants", default="", help="names separated by semicolons (default: all)")
     ap.add_argument("--out", type=Path, help="write the table (JSON) here")
-    ap.add_argument("--salt", default="", help="folds by md5(text + SALT) % 5 instead of the protocol's")
+    ap.add_argument("--salt", default="", help="folds by md5(text + SALT) %% 5 instead of the protocol's")
     a = ap.parse_args(argv)
     res = run(
         a.data,
