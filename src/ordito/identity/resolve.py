@@ -390,7 +390,11 @@ class Resolver:
         """Mark shared every non-account identifier seen on records that name different people."""
         e = self.eng
         anchors = ", ".join(f"'{k}'" for k in sorted(ANCHOR_KINDS))
-        scope = "" if full else "AND l.identifier_id IN (SELECT id FROM _touched)"
+        # an incremental run looks at the identifiers it touched only (in both scans: the inner one counted
+        # every identifier's names in the workspace)
+        scope, scope2 = (
+            ("", "") if full else (f"AND {x}.identifier_id IN (SELECT id FROM _touched)" for x in ("l", "l2"))
+        )
         rows = e.execute(f"""
             WITH named AS (SELECT seq, name AS nm FROM event_names)
             SELECT l.identifier_id, n.nm, count(*) AS records
@@ -398,7 +402,7 @@ class Resolver:
             JOIN identifiers i ON i.identifier_id = l.identifier_id AND i.status = 'active' AND i.kind NOT IN ({anchors})
             WHERE n.nm IS NOT NULL {scope}
               AND l.identifier_id IN (SELECT l2.identifier_id FROM event_links l2 JOIN named n2 ON n2.seq = l2.seq
-                                      WHERE n2.nm IS NOT NULL GROUP BY 1 HAVING count(DISTINCT n2.nm) > 1)
+                                      WHERE n2.nm IS NOT NULL {scope2} GROUP BY 1 HAVING count(DISTINCT n2.nm) > 1)
             GROUP BY 1, 2""")
         by_id: dict[int, dict[str, int]] = {}
         for iid, nm, n in rows:

@@ -53,7 +53,7 @@ _KEYS: tuple[tuple[str, str], ...] = (
         "c",
         "SELECT rec_id, 'c|' || tok || '|' || city || '|' || num FROM t WHERE length(tok) > 1 AND city IS NOT NULL",
     ),
-    ("d", "SELECT rec_id, 'd|' || dob || '|' || left(tok, 1) FROM t WHERE dob IS NOT NULL"),
+    ("d", "SELECT rec_id, 'd|' || dob || '|' || ini FROM i"),
     (
         "a",
         "SELECT rec_id, 'a|' || regexp_extract(civic, '^\\d+') || '|' || postcode FROM r "
@@ -84,12 +84,17 @@ def keys_select(records: str, where: str = "", kinds: str = "") -> str:
     the keys of these letters, for training sessions: the others are not computed)."""
     w = f"WHERE {where}" if where else ""
     parts = [sql for letter, sql in _KEYS if not kinds or letter in kinds]
+    # no key repeats for a record (a name's distinct tokens, distinct initials; one key of each other
+    # letter): no DISTINCT over the ten million keys of a million records
     return f"""WITH r AS (SELECT * FROM {records} {w}),
-        t AS (SELECT rec_id, unnest(string_split(name_toks, ' ')) AS tok, postcode, city, dob,
+        t AS (SELECT rec_id, unnest(list_distinct(string_split(name_toks, ' '))) AS tok, postcode, city,
                      coalesce(regexp_extract(civic, '^\\d+'), '') AS num
               FROM r WHERE name_toks IS NOT NULL),
+        i AS (SELECT rec_id, dob,
+                     unnest(list_distinct(list_transform(string_split(name_toks, ' '), lambda x: left(x, 1)))) AS ini
+              FROM r WHERE name_toks IS NOT NULL AND dob IS NOT NULL),
         k (rec_id, k) AS ({" UNION ALL ".join(parts)})
-        SELECT DISTINCT {_k("k")} AS key, rec_id FROM k"""
+        SELECT {_k("k")} AS key, rec_id FROM k"""
 
 
 def pairs_select(
