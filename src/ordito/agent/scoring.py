@@ -49,11 +49,8 @@ def score_briefs(
         refs.update(_ref(x) for x in f["restated_in"].split(";") if x)
     eng.execute("CREATE OR REPLACE TEMP TABLE _sb_refs (source VARCHAR, source_key VARCHAR)")
     tbl = pa.table({"source": [r[0] for r in refs], "source_key": [r[1] for r in refs]})
-    eng.register("_sb_in", tbl)
-    try:
+    with eng.registered("_sb_in", tbl):
         eng.execute("INSERT INTO _sb_refs SELECT * FROM _sb_in")
-    finally:
-        eng.unregister("_sb_in")
     rows = eng.execute(
         """SELECT r.source, r.source_key, e.seq, e.occurred_at, c.customer_key
             FROM _sb_refs r JOIN events e ON e.source = r.source AND e.source_key = r.source_key
@@ -129,11 +126,8 @@ def episode_queries(eng: DuckDBEngine, ground_truth: Path | str, episode_ids: se
     app would query the knowledge base with them. Ground truth only says which records are the episode's."""
     path = (Path(ground_truth) / "records.parquet").as_posix().replace("'", "''")
     eng.execute("CREATE OR REPLACE TEMP TABLE _kq_eps (episode_id VARCHAR)")
-    eng.register("_kq_in", pa.table({"episode_id": sorted(episode_ids)}))
-    try:
+    with eng.registered("_kq_in", pa.table({"episode_id": sorted(episode_ids)})):
         eng.execute("INSERT INTO _kq_eps SELECT * FROM _kq_in")
-    finally:
-        eng.unregister("_kq_in")
     rows = eng.records(
         f"""SELECT r.episode_id, e.seq, e.occurred_at, e.source, e.channel, e.type, e.direction, e.text,
                    e.properties::VARCHAR AS properties

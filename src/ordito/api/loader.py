@@ -267,8 +267,7 @@ class Loader:
             }
         )
         ing = Ingestor(self.eng)
-        self.eng.register("_api_rejects", tbl)
-        try:
+        with self.eng.registered("_api_rejects", tbl):
             self.eng.execute("BEGIN TRANSACTION")
             try:
                 run_id = ing._next("next_run_id")  # the run-id counter file ingestion uses
@@ -287,8 +286,6 @@ class Loader:
             except BaseException:
                 self.eng.execute("ROLLBACK")
                 raise
-        finally:
-            self.eng.unregister("_api_rejects")
         return len(rows)
 
     # --- hooks -------------------------------------------------------------------------------------

@@ -370,8 +370,7 @@ class Resolver:
         tbl = pa.table(
             {"id": [r[0] for r in recs], "reason": [r[1] for r in recs], "detail": [r[2] for r in recs]}
         )
-        e.register("_sh", tbl)
-        try:
+        with e.registered("_sh", tbl):
             e.execute("""UPDATE identifiers SET status = 'shared', status_reason = s.reason, status_detail = s.detail
                          FROM _sh s WHERE identifiers.identifier_id = s.id""")
             base = self._next_change()
@@ -382,8 +381,6 @@ class Resolver:
                 [self.now],
             )
             e.execute("INSERT INTO _touched SELECT id FROM _sh EXCEPT SELECT id FROM _touched")
-        finally:
-            e.unregister("_sh")
         res.shared += len(recs)
 
     def _shared_by_names(self, res: ResolveResult, full: bool) -> None:
@@ -425,8 +422,7 @@ class Resolver:
                 "detail": [v[1] for v in found.values()],
             }
         )
-        e.register("_shn", tbl)
-        try:
+        with e.registered("_shn", tbl):
             e.execute("""UPDATE identifiers SET status = 'shared', status_reason = s.reason, status_detail = s.detail
                          FROM _shn s WHERE identifiers.identifier_id = s.id""")
             base = self._next_change()
@@ -437,8 +433,6 @@ class Resolver:
                 [self.now],
             )
             e.execute("INSERT INTO _touched SELECT id FROM _shn EXCEPT SELECT id FROM _touched")
-        finally:
-            e.unregister("_shn")
         res.shared += len(found)
 
     # --- 3b. probabilistic links (identity/fuzzy) -------------------------------------------------
@@ -446,11 +440,8 @@ class Resolver:
     def _fuzzy(self, w: int, top: int, full: bool, res: ResolveResult) -> None:
         e = self.eng
         if self.extra_touched:
-            e.register("_xt", pa.table({"id": pa.array(self.extra_touched, pa.int64())}))
-            try:
+            with e.registered("_xt", pa.table({"id": pa.array(self.extra_touched, pa.int64())})):
                 e.execute("INSERT INTO _touched SELECT id FROM _xt EXCEPT SELECT id FROM _touched")
-            finally:
-                e.unregister("_xt")
         if full or self.extra_touched:
             fz.review_links(e)  # a full run recreated identity_links; decisions may have changed
         res.fuzzy = fz.FuzzyStage(e, self.now).run(w, top, full, self.retrain)
@@ -520,11 +511,8 @@ class Resolver:
                 reasons.extend(reason for _, reason in hard_decisions)
         moved = root != gids
         if moved.any():
-            e.register("_fzm", pa.table({"comp": gids[moved], "root": root[moved]}))
-            try:
+            with e.registered("_fzm", pa.table({"comp": gids[moved], "root": root[moved]})):
                 e.execute("UPDATE _comp SET comp = m.root FROM _fzm m WHERE _comp.comp = m.comp")
-            finally:
-                e.unregister("_fzm")
         k_all = np.concatenate(dec_k)
         refusal = pa.array(reasons, pa.string())
         # record the unions that join what was apart (new records, other customers) and every refusal, in
@@ -557,8 +545,7 @@ class Resolver:
                 "refusal": refusal,
             }
         )
-        self.eng.register("_dec_in", tbl)
-        try:
+        with self.eng.registered("_dec_in", tbl):
             self.eng.execute(
                 f"""INSERT INTO identity_changes
                 SELECT {base} + ord, ?, NULL, CASE WHEN refusal IS NULL THEN 'fuzzy_link' ELSE 'refused_link' END,
@@ -573,19 +560,14 @@ class Resolver:
                 ORDER BY ord""",
                 [self.now],
             )
-        finally:
-            self.eng.unregister("_dec_in")
 
     def _clean_components(self, gids: np.ndarray, fc: np.ndarray) -> np.ndarray:
         """Per fuzzy component: True when no two of its groups could be refused (see ``_fuzzy_union``)."""
         e = self.eng
         clean = np.ones(int(fc.max()) + 1, dtype=bool)
         limited = ", ".join(f"'{k}'" for k in LIMITS)
-        e.register("_fzg_in", pa.table({"comp": gids, "fc": fc}))
-        try:
+        with e.registered("_fzg_in", pa.table({"comp": gids, "fc": fc})):
             e.execute("CREATE OR REPLACE TEMP TABLE _fzg AS SELECT comp, fc FROM _fzg_in")
-        finally:
-            e.unregister("_fzg_in")
         try:
             over = e.arrow(f"""SELECT DISTINCT fc FROM (
                     SELECT g.fc, i.kind, {_limit_ns("i.kind", "i.namespace")} AS ns, count(*) AS n
@@ -638,11 +620,10 @@ class Resolver:
             )
         ]
         index = {(x.a, x.b, x.rule): int(k) for x, k in zip(edges, sel.tolist(), strict=True)}
-        e.register(
+        with e.registered(
             "_fzg",
             pa.table({"comp": pa.array(sorted({x.ga for x in edges} | {x.gb for x in edges}), pa.int64())}),
-        )
-        try:
+        ):
             members = e.arrow("""SELECT c.comp, c.id, i.kind, i.namespace FROM _comp c
                                  JOIN identifiers i ON i.identifier_id = c.id WHERE c.comp IN (SELECT comp FROM _fzg)""")
             attrs = e.arrow("""SELECT c.comp, r.dob, r.name_toks FROM _comp c JOIN fuzzy_records r ON r.node_id = c.id
@@ -652,8 +633,6 @@ class Resolver:
                 for x, y in e.execute("""SELECT node_a, node_b FROM fuzzy_reviews WHERE decision = 'different'
                     AND node_a IN (SELECT c.id FROM _comp c WHERE c.comp IN (SELECT comp FROM _fzg))""")
             }
-        finally:
-            e.unregister("_fzg")
         kinds: dict[int, list[tuple[str, str]]] = {}
         nodes: dict[int, list[int]] = {}
         for comp, i, k, nsp in zip(
@@ -722,11 +701,8 @@ class Resolver:
             np.asarray(te.column("a").to_numpy(), dtype=np.int64),
             np.asarray(te.column("b").to_numpy(), dtype=np.int64),
         )
-        e.register("_comp_in", pa.table({"id": act_ids, "comp": labels}))
-        try:
+        with e.registered("_comp_in", pa.table({"id": act_ids, "comp": labels})):
             e.execute("CREATE OR REPLACE TEMP TABLE _comp AS SELECT id, comp FROM _comp_in")
-        finally:
-            e.unregister("_comp_in")
         self._split_over_limit(res)
         self._fuzzy_union(res)
         self._assign_keys(res)
@@ -740,8 +716,7 @@ class Resolver:
             SELECT DISTINCT comp FROM k WHERE n > {LIMIT_CASE}""")
         if bad.num_rows == 0:
             return
-        e.register("_badc", bad)
-        try:
+        with e.registered("_badc", bad):
             tn = e.arrow("""SELECT c.comp, i.identifier_id, i.kind, i.namespace, i.value,
                                    coalesce(i.first_seen, TIMESTAMP '9999-12-31') AS first_seen
                             FROM _comp c JOIN identifiers i ON i.identifier_id = c.id
@@ -749,8 +724,6 @@ class Resolver:
             te = e.arrow("""SELECT c.comp, l.a, l.b, l.n_events, l.evidence_seq FROM identity_links l
                             JOIN _comp c ON c.id = l.a JOIN _comp c2 ON c2.id = l.b AND c2.comp = c.comp
                             WHERE c.comp IN (SELECT comp FROM _badc)""")
-        finally:
-            e.unregister("_badc")
         nodes_by: dict[int, dict[int, Node]] = {}
         for comp, i, k, nsp, v, f in zip(*(tn.column(c).to_pylist() for c in tn.column_names), strict=True):
             nodes_by.setdefault(comp, {})[i] = Node(i, k, nsp, v, home_order(f, k, v))
@@ -770,18 +743,15 @@ class Resolver:
                     new_ids.append(i)
                     new_comps.append(next_comp)
                 next_comp += 1
-        e.register(
+        with e.registered(
             "_recomp",
             pa.table({"id": pa.array(new_ids, pa.int64()), "comp": pa.array(new_comps, pa.int64())}),
-        )
-        try:
+        ):
             # drop the over-limit components (their new bridges included) and add their parts
             e.execute(
                 "DELETE FROM _comp WHERE comp IN (SELECT comp FROM _comp WHERE id IN (SELECT id FROM _recomp))"
             )
             e.execute("INSERT INTO _comp SELECT id, comp FROM _recomp")
-        finally:
-            e.unregister("_recomp")
         if shared_now:
             self._mark_shared(shared_now)
             res.shared += len(shared_now)
@@ -874,14 +844,11 @@ class Resolver:
             if self.revive:
                 self._revive(mapping, changes)
             ids = list(mapping)
-            e.register(
+            with e.registered(
                 "_slow",
                 pa.table({"id": pa.array(ids, pa.int64()), "customer_key": [mapping[i] for i in ids]}),
-            )
-            try:
+            ):
                 e.execute("INSERT INTO _map_new SELECT id, customer_key, false FROM _slow")
-            finally:
-                e.unregister("_slow")
         # keys whose identifiers all became shared
         for (k,) in e.execute("""SELECT customer_key FROM _keys WHERE customer_key NOT IN
                                  (SELECT customer_key FROM _map_new)"""):
@@ -912,15 +879,12 @@ class Resolver:
                 for i in range(2)
             }
         )
-        e.register("_kc", pa.table({"k": pa.array(cands, pa.string())}))
-        try:
+        with e.registered("_kc", pa.table({"k": pa.array(cands, pa.string())})):
             known = {
                 str(r[0])
                 for r in e.execute("""SELECT customer_key FROM customers WHERE customer_key IN (SELECT k FROM _kc)
                     UNION SELECT customer_key FROM _map_new WHERE customer_key IN (SELECT k FROM _kc)""")
             }
-        finally:
-            e.unregister("_kc")
         return _KeysInUse(e, set(cands), known)
 
     def _revive(self, mapping: dict[int, str], changes: list[Change]) -> None:
@@ -939,12 +903,9 @@ class Resolver:
 
     def _mark_shared(self, shared: dict[int, str]) -> None:
         tbl = pa.table({"id": pa.array(list(shared), pa.int64()), "reason": list(shared.values())})
-        self.eng.register("_sh2", tbl)
-        try:
+        with self.eng.registered("_sh2", tbl):
             self.eng.execute("""UPDATE identifiers SET status = 'shared', status_reason = s.reason
                                 FROM _sh2 s WHERE identifiers.identifier_id = s.id""")
-        finally:
-            self.eng.unregister("_sh2")
         self._record([Change("shared", identifier_id=i, reason=r) for i, r in shared.items()])
 
     def _record(self, changes: list[Change]) -> None:
@@ -981,15 +942,12 @@ class Resolver:
                 "detail": pa.array(detail, pa.string()),
             }
         )
-        self.eng.register("_chg_in", tbl)
-        try:
+        with self.eng.registered("_chg_in", tbl):
             self.eng.execute(
                 """INSERT INTO identity_changes SELECT change_id, ?, NULL, action, customer_key, other_key,
                                 identifier_id, reason, detail::JSON FROM _chg_in""",
                 [self.now],
             )
-        finally:
-            self.eng.unregister("_chg_in")
 
     def _write_map(self, changes: list[Change]) -> None:
         e = self.eng
@@ -1167,13 +1125,10 @@ def normalise_table(e: DuckDBEngine, table: str, regions: list[str], dest: str =
             .append_column("valid", pa.array(out_ok))
             .append_column("reason", pa.array(out_r, pa.string()))
         )
-        e.register("_pyn", tbl)
-        try:
+        with e.registered("_pyn", tbl):
             e.execute(
                 f"INSERT INTO {dest} SELECT kind, namespace, raw, region, value, valid, reason, NULL FROM _pyn"
             )
-        finally:
-            e.unregister("_pyn")
     e.execute("DROP TABLE IF EXISTS _normd")
     del pn
     return int(

@@ -428,15 +428,12 @@ class Ingestor:
                 "quarantined_at": [x[8] for x in rows],
             }
         )
-        self.eng.register("_rej_in", tbl)
-        try:
+        with self.eng.registered("_rej_in", tbl):
             self.eng.execute(
                 "INSERT INTO quarantine SELECT quarantine_id::UUID, run_id, source, source_key, reason, detail, raw, "
                 "raw_bytes, quarantined_at FROM _rej_in r WHERE NOT EXISTS "
                 "(SELECT 1 FROM quarantine x WHERE x.quarantine_id = r.quarantine_id::UUID)"
             )
-        finally:
-            self.eng.unregister("_rej_in")
 
     def _quarantine_file(self, run_id: int, source: str, path: Path, reason: str, now: dt.datetime) -> None:
         size = path.stat().st_size if path.exists() else 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, final
 
 import pyarrow as pa
@@ -45,6 +45,15 @@ class Engine(ABC):
 
     @abstractmethod
     def unregister(self, name: str) -> None: ...
+
+    @contextmanager
+    def registered(self, name: str, table: pa.Table) -> Iterator[None]:
+        """``table`` queryable under ``name`` for the block, unregistered after it (also on an error)."""
+        self.register(name, table)
+        try:
+            yield
+        finally:
+            self.unregister(name)
 
     @abstractmethod
     def close(self) -> None: ...

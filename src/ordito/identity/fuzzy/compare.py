@@ -380,11 +380,8 @@ def levels_table(
         data[f"lv_{comp.name}"] = pa.array(lv.level(comp.name), pa.int8())
     for c in carried:
         data[c] = pt.column(c)
-    eng.register(f"{out}_in", pa.table(data))
-    try:
+    with eng.registered(f"{out}_in", pa.table(data)):
         eng.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * FROM {out}_in")
-    finally:
-        eng.unregister(f"{out}_in")
 
 
 def _positions(ids: np.ndarray, keys: np.ndarray) -> np.ndarray:
