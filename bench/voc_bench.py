@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -273,7 +274,7 @@ def main() -> None:
     after = uptime()
     fast = results["pipeline_fast"]["texts_per_second"]
     payload = {
-        "command": "python -m bench.voc_bench " + " ".join(sys.argv[1:]),
+        "command": "python -m bench.voc_bench " + shlex.join(sys.argv[1:]),
         "model": model.name,
         "fallback_model": model.is_fallback,
         "uptime_before": before,

