@@ -7,9 +7,10 @@ Which sentiment tier answers is a setting (``ORDITO_VOC_TIER`` or the ``tier`` a
 * ``fast`` (default): the n-gram tier for everything (thousands of texts a second: what a stage that must
   keep up with every message of a brand can afford on two cores);
 * ``auto``: the accurate tier for what customers write (``direction = 'inbound'``), the fast tier for the
-  brand's own texts (agents, bots, systems), which are many and rarely emotional (70-220 texts/s
-  overall on the demo company, docs/VOC.md);
-* ``accurate``: the embedding blend for everything (about 50 tweets/s on two quiet cores).
+  brand's own texts (agents, bots, systems), which are many and rarely emotional (70-370 texts/s
+  overall on the demo company depending on the load and the pack, docs/VOC.md);
+* ``accurate``: the embedding blend for everything (about 75 tweets/s on two cores with a ``sentiment-3``
+  pack, 50 with ``sentiment-2``).
 
 The fast tier does not reach the accuracy of the accurate one (docs/VOC.md has both, per language): use
 ``auto`` when the volume allows.
