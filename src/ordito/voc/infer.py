@@ -257,9 +257,6 @@ def run(engine: Engine, *, folds: int = 5, boots: int = 30, c: float = 0.1, seed
         }
     )
     engine.execute("DELETE FROM satisfaction_inferred")
-    engine.register("_voc_inferred", table)
-    try:
+    with engine.registered("_voc_inferred", table):
         engine.execute("INSERT INTO satisfaction_inferred SELECT * FROM _voc_inferred")
-    finally:
-        engine.unregister("_voc_inferred")
     return res

@@ -185,12 +185,9 @@ def _insert(engine: Engine, table: str, data: pa.Table) -> None:
     if data.num_rows == 0:
         return
     name = f"_voc_new_{table}"
-    engine.register(name, data)
-    try:
-        cols = ", ".join(data.column_names)
+    cols = ", ".join(data.column_names)
+    with engine.registered(name, data):
         engine.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}")
-    finally:
-        engine.unregister(name)
 
 
 def _surveys(engine: Engine, since: int, upto: int, res: VocResult) -> None:
