@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -376,8 +377,12 @@ def levels_table(
     cols = {c: _Codes(rt.column(c)) for c in RECORD_COLUMNS}
     lv = _Levels(cols, pa_, pb_)
     data: dict[str, object] = {"rec_a": ra, "rec_b": rb}
-    for comp in comps:
-        data[f"lv_{comp.name}"] = pa.array(lv.level(comp.name), pa.int8())
+    # the comparisons in two threads (numpy and rapidfuzz release the GIL): the name, the longest, in one,
+    # the others in the other
+    with ThreadPoolExecutor(max_workers=2 if len(pa_) > 100_000 else 1) as pool:
+        levels = list(pool.map(lv.level, [comp.name for comp in comps]))
+    for comp, level in zip(comps, levels, strict=True):
+        data[f"lv_{comp.name}"] = pa.array(level, pa.int8())
     for c in carried:
         data[c] = pt.column(c)
     with eng.registered(f"{out}_in", pa.table(data)):
