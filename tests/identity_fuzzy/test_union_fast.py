@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from ordito.demo import generate
@@ -15,29 +16,40 @@ from ordito.identity.fuzzy import union as fu
 from ordito.identity.resolve import Resolver, ResolveResult
 from ordito.workspace import Workspace
 
-Rows = list[tuple[str, str | None, str | None, int | None, str, str | None]]
+#: the decisions a union records, in order: (a, b, score, review, ka, kb, refusal)
+Rows = list[tuple[object, ...]]
+Decisions = tuple[pa.Table, np.ndarray, pa.Array]
+
+
+def _rows(decided: list[Decisions]) -> Rows:
+    out: Rows = []
+    for te, k, refusal in decided:
+        t = te.select(["a", "b", "score", "review", "ka", "kb"]).take(pa.array(k, pa.int64()))
+        out.extend(tuple(r.values()) for r in t.append_column("refusal", refusal).to_pylist())
+    return out
 
 
 class BothPaths(Resolver):
     """Runs the union both ways on the same components, checks they agree, keeps the fast one."""
 
     runs: list[dict[str, int]] = []
-    capture: Rows | None = None
+    capture: list[Decisions] | None = None
 
-    def _record_rows(self, rows: Rows) -> None:
+    def _record_decisions(self, te: pa.Table, k: np.ndarray, refusal: pa.Array) -> None:
         if self.capture is not None:
-            self.capture.extend(rows)
+            self.capture.append((te, k, refusal))
         else:
-            super()._record_rows(rows)
+            super()._record_decisions(te, k, refusal)
 
     def _fuzzy_union(self, res: ResolveResult) -> None:
         e = self.eng
         e.execute("CREATE OR REPLACE TEMP TABLE _comp_save AS SELECT * FROM _comp")
         got: list[tuple[list[tuple[int, ...]], Rows, tuple[int, int, int]]] = []
+        decided: list[list[Decisions]] = []
         for fast in (False, True):
             e.execute("CREATE OR REPLACE TEMP TABLE _comp AS SELECT * FROM _comp_save")
-            rows: Rows = []
-            self.capture = rows
+            decided.append([])
+            self.capture = decided[-1]
             self.fast_union = fast
             r = ResolveResult()
             super()._fuzzy_union(r)
@@ -45,7 +57,7 @@ class BothPaths(Resolver):
             part = sorted(
                 tuple(p[0]) for p in e.execute("SELECT list(id ORDER BY id) FROM _comp GROUP BY comp")
             )
-            got.append((part, rows, (r.fuzzy_edges, r.fuzzy_merges, r.fuzzy_refused)))
+            got.append((part, _rows(decided[-1]), (r.fuzzy_edges, r.fuzzy_merges, r.fuzzy_refused)))
             if fast:
                 res.fuzzy_edges, res.fuzzy_merges, res.fuzzy_refused = got[-1][2]
                 res.fuzzy_fast_edges = r.fuzzy_fast_edges
@@ -55,7 +67,8 @@ class BothPaths(Resolver):
         assert fast_n == slow_n
         assert fast_rows == slow_rows
         self.runs.append({"edges": res.fuzzy_edges, "fast": res.fuzzy_fast_edges, "changes": len(fast_rows)})
-        self._record_rows(fast_rows)
+        for args in decided[-1]:
+            self._record_decisions(*args)
 
 
 def test_both_paths_agree_on_the_demo_company(tmp_path: Path) -> None:
@@ -77,6 +90,8 @@ def test_both_paths_agree_on_the_demo_company(tmp_path: Path) -> None:
     assert len(runs) >= 2, BothPaths.runs
     # both paths were exercised: components united vectorised and components with a conflict
     assert all(0 < r["fast"] < r["edges"] for r in runs), runs
+    # and both recorded their decisions (the comparison of the merge histories is not of two empty lists)
+    assert all(r["changes"] > 0 for r in runs), runs
 
 
 def _kruskal(n: int, ia: np.ndarray, ib: np.ndarray, rank: np.ndarray) -> list[int]:

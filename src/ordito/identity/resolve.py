@@ -909,37 +909,21 @@ class Resolver:
         self._record([Change("shared", identifier_id=i, reason=r) for i, r in shared.items()])
 
     def _record(self, changes: list[Change]) -> None:
-        self._record_rows(
-            [
-                (
-                    c.action,
-                    c.customer_key,
-                    c.other_key,
-                    c.identifier_id,
-                    c.reason,
-                    json.dumps(c.detail) if c.detail else None,
-                )
-                for c in changes
-            ]
-        )
-
-    def _record_rows(
-        self, rows: list[tuple[str, str | None, str | None, int | None, str, str | None]]
-    ) -> None:
-        """Append changes (action, customer_key, other_key, identifier_id, reason, detail as JSON text)."""
-        if not rows:
+        """Append ``changes`` to identity_changes, numbered after the last one."""
+        if not changes:
             return
         base = self._next_change()
-        action, ckey, okey, ident, reason, detail = (list(x) for x in zip(*rows, strict=True))
         tbl = pa.table(
             {
-                "change_id": pa.array(range(base + 1, base + 1 + len(rows)), pa.int64()),
-                "action": pa.array(action, pa.string()),
-                "customer_key": pa.array(ckey, pa.string()),
-                "other_key": pa.array(okey, pa.string()),
-                "identifier_id": pa.array(ident, pa.int64()),
-                "reason": pa.array(reason, pa.string()),
-                "detail": pa.array(detail, pa.string()),
+                "change_id": pa.array(range(base + 1, base + 1 + len(changes)), pa.int64()),
+                "action": pa.array([c.action for c in changes], pa.string()),
+                "customer_key": pa.array([c.customer_key for c in changes], pa.string()),
+                "other_key": pa.array([c.other_key for c in changes], pa.string()),
+                "identifier_id": pa.array([c.identifier_id for c in changes], pa.int64()),
+                "reason": pa.array([c.reason for c in changes], pa.string()),
+                "detail": pa.array(
+                    [json.dumps(c.detail) if c.detail else None for c in changes], pa.string()
+                ),
             }
         )
         with self.eng.registered("_chg_in", tbl):
