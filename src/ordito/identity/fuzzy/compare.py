@@ -143,8 +143,8 @@ def _pc_close(x: str, y: str) -> str:
 
 #: Similarities computed once per pair (each feeds several flags), rounded to 9 decimals: implementations of
 #: Jaro-Winkler differ in the last bits (DuckDB's 0.7999999999999999 is rapidfuzz's 0.8), and a threshold
-#: must not depend on which one ran and a record's house number without its
-#: letter (computed once per record, before the join).
+#: must not depend on which one ran. ``CIVIC_NUMBER``: a record's house number without its letter (computed
+#: once per record, before the join).
 ADDRESS_SIMILARITIES: dict[str, str] = {
     "a_sjw": "(CASE WHEN l_street = r_street THEN 1.0 ELSE round(jaro_winkler_similarity(l_street, r_street), 9) END)",
     "a_cjw": "(CASE WHEN l_city = r_city THEN 1.0 ELSE round(jaro_winkler_similarity(l_city, r_city), 9) END)",
@@ -362,7 +362,7 @@ def levels_table(
     comparisons of codes, and each similarity (Jaro-Winkler, Damerau-Levenshtein, the name rule) runs once
     per distinct pair of values (rapidfuzz, both cores), not per pair of records. Joining the pairs to the
     records' strings in SQL cost more than every similarity together (6.3M pairs: 8 of 10 seconds)."""
-    carried = [x.strip().split(".")[-1] for x in extra.split(",") if x.strip()]
+    carried = _carried(extra)
     pt = eng.arrow(f"SELECT rec_a, rec_b{''.join(', ' + c for c in carried)} FROM {pairs}")
     only = (
         ""
@@ -387,6 +387,11 @@ def levels_table(
         data[c] = pt.column(c)
     with eng.registered(f"{out}_in", pa.table(data)):
         eng.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * FROM {out}_in")
+
+
+def _carried(extra: str) -> list[str]:
+    """The column names of ``extra`` (``", p.node_a, p.node_b"`` -> ``["node_a", "node_b"]``)."""
+    return [x.strip().split(".")[-1] for x in extra.split(",") if x.strip()]
 
 
 def _positions(ids: np.ndarray, keys: np.ndarray) -> np.ndarray:
@@ -647,7 +652,7 @@ def levels_select(
     The reference of every rule (``levels_table`` computes the same levels in numpy, faster on DuckDB; a
     test compares them). ``extra``: more columns of ``pairs`` to carry through (``, p.x``)."""
     sides = ", ".join(f"{s}.{c} AS {s}_{c}" for s in "lr" for c in (*RECORD_COLUMNS, "civic_num"))
-    carried = ", ".join(x.strip().split(".")[-1] for x in extra.split(",") if x.strip())
+    carried = ", ".join(_carried(extra))
     sims = ", ".join(f"{v} AS {k}" for k, v in ADDRESS_SIMILARITIES.items())
     addr = ", ".join(f"{v} AS {k}" for k, v in ADDRESS_FEATURES.items())
     recs = f"(SELECT rec_id, {', '.join(RECORD_COLUMNS)}, {CIVIC_NUMBER} AS civic_num FROM {records})"
