@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import struct
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -372,15 +372,9 @@ class Encoder:
         every layer and pooling asked."""
         seqs = self.ids(texts, prefix, max_len)
         out = {(i, p): np.zeros((len(seqs), self.H), np.float32) for i in set(layers) for p in poolings}
-        start = 0
-        while start < len(seqs):
-            end, tok = start, 0
-            while end < len(seqs) and (end == start or tok + len(seqs[end]) <= batch_tokens):
-                tok += len(seqs[end])
-                end += 1
+        for start, end in _batches(seqs, batch_tokens):
             for key, v in self.pooled_ids(seqs[start:end], layers, poolings).items():
                 out[key][start:end] = v
-            start = end
         return out
 
     def _run(
@@ -439,15 +433,22 @@ class Encoder:
         """Mean-pooled embeddings (not normalised) of ``texts``, batches of about ``batch_tokens``."""
         seqs = self.ids(texts, prefix, max_len)
         out = np.zeros((len(seqs), self.H), np.float32)
-        start = 0
-        while start < len(seqs):
-            end, tok = start, 0
-            while end < len(seqs) and (end == start or tok + len(seqs[end]) <= batch_tokens):
-                tok += len(seqs[end])
-                end += 1
+        for start, end in _batches(seqs, batch_tokens):
             out[start:end] = self.forward_ids(seqs[start:end])
-            start = end
         return out
+
+
+def _batches(seqs: Sequence[Sequence[int]], batch_tokens: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of consecutive batches of ``seqs`` of at most ``batch_tokens`` tokens (a longer
+    sequence alone)."""
+    start = 0
+    while start < len(seqs):
+        end, tok = start, 0
+        while end < len(seqs) and (end == start or tok + len(seqs[end]) <= batch_tokens):
+            tok += len(seqs[end])
+            end += 1
+        yield start, end
+        start = end
 
 
 def state(layers: Sequence[Mapping[str, Any]], emb: Mapping[str, Any]) -> dict[str, np.ndarray]:
