@@ -92,7 +92,6 @@ def thread_scope(
                intent_source, ep FROM _jep_threaded
         UNION ALL
         SELECT episode_id, ck, first_seq, {kind}, {kind}, {how}, ep FROM _jtriv""")
-    # every event's episode, in one pass over the events (threaded units and one-unit episodes)
     # every event's episode: web and app sessions carry their hits' seqs, the other units are joined by key
     engine.execute("""CREATE OR REPLACE TEMP TABLE _jee AS
         WITH m AS (SELECT ukey, ep, role FROM _junit_map UNION ALL SELECT ukey, ep, role FROM _jtriv)

@@ -160,23 +160,12 @@ def _cv_blend(
     y = np.array(_cat([d.train.labels + d.dev.labels for d in mine]))
     allowed = _allowed(mine, "train+dev")
     three = np.array(_cat([[not d.binary] * (len(d.train) + len(d.dev)) for d in mine]))
-    emb = np.vstack(
-        [
-            np.vstack(
-                [
-                    embed_cached(d.train.texts, cache, None, design),
-                    embed_cached(d.dev.texts, cache, None, design),
-                ]
-            )
-            for d in mine
-        ]
-    )
-    o_emb = [
-        np.vstack(
-            [embed_cached(d.train.texts, cache, None, design), embed_cached(d.dev.texts, cache, None, design)]
-        )
-        for d in others
-    ]
+
+    def train_dev(d: Dataset) -> np.ndarray:
+        return np.vstack([embed_cached(s.texts, cache, None, design) for s in (d.train, d.dev)])
+
+    emb = np.vstack([train_dev(d) for d in mine])
+    o_emb = [train_dev(d) for d in others]
     o_y = [np.array(d.train.labels + d.dev.labels) for d in others]
     o_al = [_allowed([d], "train+dev") for d in others]
     fold = text_folds(texts, k)
